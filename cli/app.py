@@ -1,0 +1,31 @@
+"""`reviewq`: the admin command line. Each command lives in the module named by its concept."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.context import console, open_store
+from store.migrations import migrate as apply_migrations
+
+app = typer.Typer(
+    name="reviewq",
+    help="reviewq: assign proposals and reviews to reviewers through a task queue.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database schema migrations that are not applied yet."""
+    open_store(apply_migrations=False)
+    applied = apply_migrations()
+    if applied:
+        for name in applied:
+            console.print(f"applied: {name}")
+    else:
+        console.print("schema is up to date")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""Row locks for check-then-write sequences (capacity, state transitions).
+
+PostgreSQL takes `SELECT ... FOR UPDATE` in id order (no deadlock between two lockers);
+SQLite has no row locks, and `write_transaction` already began IMMEDIATE, serialising writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from peewee import Model
+
+from store.db import is_sqlite
+
+
+def lock_rows(model: type[Model], ids: Iterable[int]) -> None:
+    """Lock the rows of `model` with these ids until the transaction ends."""
+    wanted = sorted(set(ids))
+    if not wanted or is_sqlite():
+        return
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        query = model.select(model._meta.primary_key).where(model._meta.primary_key.in_(chunk))
+        list(query.order_by(model._meta.primary_key).for_update())

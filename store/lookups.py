@@ -1,0 +1,44 @@
+"""Find records by the ids producers use: a uuid or an external id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TypeVar
+
+from store.base import ExternalModel
+
+M = TypeVar("M", bound=ExternalModel)
+
+
+def _as_uuid(token: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(token)
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+def resolve_ids(model: type[M], tokens: Sequence[str]) -> tuple[dict[str, M], list[str]]:
+    """Map each token to its record; return the found ones and, in input order, the missing."""
+    wanted = list(dict.fromkeys(tokens))
+    uuids = {t: u for t in wanted if (u := _as_uuid(t)) is not None}
+    found: dict[str, M] = {}
+    for chunk_start in range(0, len(wanted), 500):
+        chunk = wanted[chunk_start : chunk_start + 500]
+        chunk_uuids = [uuids[t] for t in chunk if t in uuids]
+        condition = model.external_id.in_(chunk)
+        if chunk_uuids:
+            condition = condition | model.uuid.in_(chunk_uuids)
+        by_uuid = {uuids[t]: t for t in chunk if t in uuids}
+        for row in model.select().where(condition):
+            if row.external_id in chunk:
+                found[row.external_id] = row
+            if row.uuid in by_uuid:
+                found[by_uuid[row.uuid]] = row
+    missing = [t for t in wanted if t not in found]
+    return found, missing
+
+
+def resolve_id(model: type[M], token: str) -> M | None:
+    found, _ = resolve_ids(model, [token])
+    return found.get(token)

@@ -1,0 +1,102 @@
+"""Fixtures: one database fixture per kind (SQLite, PostgreSQL), real Redis, small factories.
+
+Environment (so that several test runs on one machine stay out of each other's way):
+- REVIEWQ_TEST_PG_URL: PostgreSQL database for the tests (created if missing),
+  default postgresql://postgres@127.0.0.1:5432/reviewq_test
+- REVIEWQ_TEST_REDIS_URL: Redis for the tests, default redis://127.0.0.1:6379/15
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+os.environ.setdefault("REVIEWQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("REDIS_URL", os.environ["REVIEWQ_TEST_REDIS_URL"])
+
+from peewee import Database  # noqa: E402
+
+from store.db import connect_database, database  # noqa: E402
+from store.migrations import drop_everything, migrate  # noqa: E402
+
+PG_URL = os.environ.get(
+    "REVIEWQ_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/reviewq_test"
+)
+REDIS_URL = os.environ["REVIEWQ_TEST_REDIS_URL"]
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the test database named in `url` if it does not exist yet."""
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+
+
+def database_url(kind: str, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'reviews.db'}"
+    ensure_postgres_database(PG_URL)
+    return PG_URL
+
+
+def _fresh_database(url: str) -> Database:
+    db = connect_database(url)
+    drop_everything()
+    migrate()
+    return db
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(db_kind: str, tmp_path: Path) -> str:
+    return database_url(db_kind, tmp_path)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated, empty database: each test runs on SQLite and on PostgreSQL."""
+    yield _fresh_database(db_url)
+    database.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    yield _fresh_database(database_url("sqlite", tmp_path))
+    database.close()
+
+
+@pytest.fixture
+def pg_db(tmp_path: Path) -> Iterator[Database]:
+    yield _fresh_database(database_url("postgres", tmp_path))
+    database.close()
+
+
+@pytest.fixture
+def redis_client() -> Iterator[object]:
+    """The test Redis database, emptied before and after."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()

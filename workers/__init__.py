@@ -1,0 +1,1 @@
+"""The worker runtime: the broker, middleware and e-mail delivery."""

@@ -1,0 +1,1 @@
+"""dramatiq middleware of reviewq, one per module."""
