@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from cli.assign import assign_command
 from cli.context import console, open_store
+from cli.demo import demo_command
+from cli.requests import requests_app
+from cli.stats import stats_command
+from cli.worker import worker_command
 from store.migrations import migrate as apply_migrations
 
 app = typer.Typer(
@@ -25,6 +30,13 @@ def migrate() -> None:
             console.print(f"applied: {name}")
     else:
         console.print("schema is up to date")
+
+
+app.command(name="assign")(assign_command)
+app.add_typer(requests_app, name="requests")
+app.command(name="stats")(stats_command)
+app.command(name="worker")(worker_command)
+app.command(name="demo")(demo_command)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     smtp_url: str | None = None
     public_url: str = "http://localhost:8000"
+    mail_from: str = "reviewq <noreply@localhost>"
     port: int = 8000
     worker_threads: int = Field(
         default=8, validation_alias=AliasChoices("REVIEWQ_WORKER_THREADS", "worker_threads")

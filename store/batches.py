@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from peewee import (
     BooleanField,
-    CharField,
     DateTimeField,
     FloatField,
     ForeignKeyField,

@@ -1,4 +1,4 @@
-"""A call for proposals with its configuration, proposals, reviewer pool, conflicts and affinities."""
+"""A call for proposals: configuration, proposals, reviewer pool, conflicts, affinities."""
 
 from __future__ import annotations
 
@@ -78,7 +78,10 @@ class ConflictOfInterest(BaseModel):
     evidence = TextField(default="")
 
     class Meta:
-        indexes = ((("reviewer", "proposal"), False), (("call", "reviewer", "proposal", "coi_type"), True))
+        indexes = (
+            (("reviewer", "proposal"), False),
+            (("call", "reviewer", "proposal", "coi_type"), True),
+        )
 
 
 class Affinity(BaseModel):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class CallState(str, Enum):
+class CallState(StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     ARCHIVED = "archived"
 
 
-class ProposalState(str, Enum):
+class ProposalState(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
     IN_REVIEW = "in_review"
@@ -23,26 +23,26 @@ class ProposalState(str, Enum):
 ASSIGNABLE_PROPOSAL_STATES = (ProposalState.SUBMITTED, ProposalState.IN_REVIEW)
 
 
-class Proficiency(str, Enum):
+class Proficiency(StrEnum):
     EXPERT = "expert"
     FAMILIAR = "familiar"
     BASIC = "basic"
 
 
-class InvitationStatus(str, Enum):
+class InvitationStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
 
 
-class CoiSeverity(str, Enum):
+class CoiSeverity(StrEnum):
     REAL = "real"
     APPARENT = "apparent"
     POTENTIAL = "potential"
 
 
-class CoiStatus(str, Enum):
+class CoiStatus(StrEnum):
     PENDING = "pending"
     DISMISSED = "dismissed"
     WAIVED = "waived"
@@ -52,12 +52,12 @@ class CoiStatus(str, Enum):
 BLOCKING_COI_STATUSES = (CoiStatus.PENDING, CoiStatus.RECUSED)
 
 
-class AffinitySource(str, Enum):
+class AffinitySource(StrEnum):
     COMPUTED = "computed"
     IMPORTED = "imported"
 
 
-class BatchStatus(str, Enum):
+class BatchStatus(StrEnum):
     DRAFT = "draft"
     SENT = "sent"
     RESPONDED = "responded"
@@ -65,12 +65,12 @@ class BatchStatus(str, Enum):
     CANCELLED = "cancelled"
 
 
-class BatchSource(str, Enum):
+class BatchSource(StrEnum):
     ALGORITHM = "algorithm"
     MANUAL = "manual"
 
 
-class ItemStatus(str, Enum):
+class ItemStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
@@ -79,38 +79,38 @@ class ItemStatus(str, Enum):
     COI_BLOCKED = "coi_blocked"
 
 
-class ReviewState(str, Enum):
+class ReviewState(StrEnum):
     UNASSIGNED = "unassigned"
     IN_REVIEW = "in_review"
     SUBMITTED = "submitted"
     REJECTED = "rejected"
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
 
 
-class Algorithm(str, Enum):
+class Algorithm(StrEnum):
     GREEDY = "greedy"
     OPTIMAL = "optimal"
     FAIR = "fair"
 
 
-class Disclosure(str, Enum):
+class Disclosure(StrEnum):
     TITLES_ONLY = "titles_only"
     TITLES_AND_SUMMARIES = "titles_and_summaries"
     FULL_DETAILS = "full_details"
 
 
-class RequestKind(str, Enum):
+class RequestKind(StrEnum):
     ASSIGN_REVIEWS = "assign_reviews"
     GENERATE_ASSIGNMENTS = "generate_assignments"
 
 
-class RequestStatus(str, Enum):
+class RequestStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -120,7 +120,7 @@ class RequestStatus(str, Enum):
 FINISHED_REQUEST_STATUSES = (RequestStatus.SUCCEEDED, RequestStatus.FAILED)
 
 
-class NotificationKind(str, Enum):
+class NotificationKind(StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
     EXPIRED_NOTICE = "expired_notice"
@@ -128,7 +128,7 @@ class NotificationKind(str, Enum):
     REVIEW_DEADLINE = "review_deadline"
 
 
-class NotificationStatus(str, Enum):
+class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"

@@ -7,6 +7,7 @@ SQLite has no row locks, and `write_transaction` already began IMMEDIATE, serial
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from peewee import Model
 
@@ -22,3 +23,8 @@ def lock_rows(model: type[Model], ids: Iterable[int]) -> None:
         chunk = wanted[start : start + 1000]
         query = model.select(model._meta.primary_key).where(model._meta.primary_key.in_(chunk))
         list(query.order_by(model._meta.primary_key).for_update())
+
+
+def locked(query: Any) -> Any:
+    """`query` with FOR UPDATE on PostgreSQL (rows locked, values fresh); as is on SQLite."""
+    return query if is_sqlite() else query.for_update()

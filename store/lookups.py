@@ -11,7 +11,7 @@ from store.base import ExternalModel
 M = TypeVar("M", bound=ExternalModel)
 
 
-def _as_uuid(token: str) -> uuid.UUID | None:
+def as_uuid(token: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(token)
     except (ValueError, AttributeError, TypeError):
@@ -21,7 +21,7 @@ def _as_uuid(token: str) -> uuid.UUID | None:
 def resolve_ids(model: type[M], tokens: Sequence[str]) -> tuple[dict[str, M], list[str]]:
     """Map each token to its record; return the found ones and, in input order, the missing."""
     wanted = list(dict.fromkeys(tokens))
-    uuids = {t: u for t in wanted if (u := _as_uuid(t)) is not None}
+    uuids = {t: u for t in wanted if (u := as_uuid(t)) is not None}
     found: dict[str, M] = {}
     for chunk_start in range(0, len(wanted), 500):
         chunk = wanted[chunk_start : chunk_start + 500]

@@ -16,7 +16,9 @@ from store.reviews import Review
 MAX_IN_LIST = 5_000
 
 
-def workloads(reviewer_ids: Collection[int] | None = None, *, call_id: int | None = None) -> dict[int, int]:
+def workloads(
+    reviewer_ids: Collection[int] | None = None, *, call_id: int | None = None
+) -> dict[int, int]:
     """Open assignments per reviewer id, within `call_id` if given, else across all calls.
 
     Counts pending items of draft or sent batches plus reviews the reviewer holds `in_review`.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import pytest
@@ -18,14 +19,12 @@ import pytest
 os.environ.setdefault("REVIEWQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("REDIS_URL", os.environ["REVIEWQ_TEST_REDIS_URL"])
 
-from peewee import Database  # noqa: E402
+from peewee import Database
 
-from store.db import connect_database, database  # noqa: E402
-from store.migrations import drop_everything, migrate  # noqa: E402
+from store.db import connect_database, database
+from store.migrations import drop_everything, migrate
 
-PG_URL = os.environ.get(
-    "REVIEWQ_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/reviewq_test"
-)
+PG_URL = os.environ.get("REVIEWQ_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/reviewq_test")
 REDIS_URL = os.environ["REVIEWQ_TEST_REDIS_URL"]
 
 
@@ -100,3 +99,42 @@ def redis_client() -> Iterator[object]:
     yield client
     client.flushdb()
     client.close()
+
+
+class CollectingHandler:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[Any] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes
+        from email.policy import default
+
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, CollectingHandler]]:
+    """A real SMTP server on 127.0.0.1; yields (SMTP_URL, handler with .messages)."""
+    from aiosmtpd.controller import Controller
+
+    handler = CollectingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield f"smtp://127.0.0.1:{port}", handler
+    controller.stop()

@@ -89,7 +89,7 @@ def test_workload_of_many_reviewers_is_one_query(db: Database) -> None:
         executed.append(sql)
         return original(sql, *args, **kwargs)
 
-    db.execute_sql = counting  # type: ignore[method-assign]
+    db.execute_sql = counting
     try:
         result = workloads([r.id for r in reviewers])
     finally:

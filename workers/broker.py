@@ -15,7 +15,14 @@ import os
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
 
 from config import get_settings
 from workers.middleware.database_connection import DatabaseConnection
@@ -36,14 +43,16 @@ def _middleware() -> list[dramatiq.Middleware]:
         ShutdownNotifications(),
         Callbacks(),
         Pipelines(),
-        Retries(max_retries=DEFAULT_MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS),
+        Retries(
+            max_retries=DEFAULT_MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS
+        ),
         DatabaseConnection(),
     ]
 
 
 def build_broker(redis_url: str) -> dramatiq.Broker:
     """The production broker for `redis_url`."""
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         url=redis_url,
         namespace=QUEUE_NAMESPACE,
         middleware=_middleware(),
@@ -52,7 +61,6 @@ def build_broker(redis_url: str) -> dramatiq.Broker:
         dead_message_ttl=DEAD_MESSAGE_TTL_MS,
         health_check_interval=15,
         socket_keepalive=True,
-        retry_on_timeout=True,
     )
 
 

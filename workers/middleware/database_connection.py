@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import dramatiq
+from dramatiq.broker import MessageProxy
 
 from config import get_settings
 from store.db import connect_database, database
@@ -33,21 +34,21 @@ class DatabaseConnection(dramatiq.Middleware):
     def before_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
         ensure_database(getattr(worker, "worker_threads", None))
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         ensure_database()
         database.connect(reuse_if_open=True)
 
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
         self._release()
 
-    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._release()
 
     def _release(self) -> None:

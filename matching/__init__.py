@@ -1,0 +1,1 @@
+"""The pure matching engine: no database, no broker."""

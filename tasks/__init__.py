@@ -1,0 +1,1 @@
+"""Use cases and the actors that run them."""

@@ -1,0 +1,77 @@
+"""The errors a caller can cause: one hierarchy, each with a stable code and HTTP status.
+
+The exact messages of domain.md live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReviewqError(Exception):
+    """A rejection the caller caused; `body()` is the JSON the API answers with."""
+
+    code = "ERROR"
+    http_status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class ValidationFailed(ReviewqError):
+    """Input that does not match the schema; `fields` names every offending field."""
+
+    code = "VALIDATION_ERROR"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        fields = sorted({e["field"] for e in errors})
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:10])
+        super().__init__(f"Invalid request: {summary}", fields=fields, errors=errors)
+
+
+class InvalidStrategy(ReviewqError):
+    code = "INVALID_STRATEGY"
+
+    def __init__(self) -> None:
+        super().__init__("Unknown assignment strategy type")
+
+
+class ReviewsNotFound(ReviewqError):
+    code = "REVIEWS_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, invalid_ids: list[str]) -> None:
+        super().__init__("Some review IDs were not found", invalidIds=invalid_ids)
+
+
+class ReviewersNotFound(ReviewqError):
+    code = "REVIEWERS_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, invalid_ids: list[str]) -> None:
+        super().__init__("Some reviewer IDs were not found", invalidIds=invalid_ids)
+
+
+class RequestFailedInternally(ReviewqError):
+    """The request kept failing for reasons the caller did not cause (retries exhausted)."""
+
+    code = "INTERNAL_ERROR"
+    http_status = 500
+
+    def __init__(self) -> None:
+        super().__init__("The request could not be completed; it was retried and gave up.")
+
+
+def pydantic_errors(exc: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Flatten a pydantic ValidationError into [{field, message}] with dotted field paths."""
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err.get("loc", ()))
+        field = f"{prefix}.{path}" if prefix and path else (prefix or path or "body")
+        out.append({"field": field, "message": str(err.get("msg", "invalid"))})
+    return out

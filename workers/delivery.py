@@ -1,0 +1,223 @@
+"""Delivery of outbox rows: the `deliver_notification` actor (queue `mail`).
+
+Safe to run twice, or concurrently, for one row:
+
+1. claim: one conditional UPDATE turns the row `pending` -> `sending` (attempts + 1,
+   claimed_at = now). It also takes back a row left in `sending` for longer than STALE_CLAIM,
+   whose worker died. When nothing is claimed the row is sent, failed or in flight: return.
+2. send through the transport (SMTP, or the `.eml` drop).
+3. mark it `sent`, only while our claim holds (same attempts count: the claim's fencing token).
+
+On a transport error the row goes back to `pending` with last_error and next_attempt_at, and the
+actor raises `dramatiq.Retry` with that same delay; after MAX_ATTEMPTS claims, or when the server
+refuses the recipient for good, the row is `failed` and the message fails without retry.
+
+The one at-most-once gap: if the process dies (or the database becomes unreachable) after the
+SMTP server accepted the message and before the mark commits, the row stays `sending`, is
+reclaimed after STALE_CLAIM, and the mail goes out a second time. The second copy carries the
+same Message-ID (derived from the row's uuid), so it is recognisable. The window is the one
+short UPDATE that follows the accept.
+
+Nothing here logs a body, a subject or a link: only ids, counts and error classes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import NoReturn, cast
+
+import dramatiq
+from peewee import AutoField, Expression
+
+from config import get_settings
+from store.clock import utcnow
+from store.enums import NotificationStatus
+from store.outbox import Notification
+from workers.broker import broker  # noqa: F401  (actors need the broker set first)
+from workers.mail import (
+    DeliveryError,
+    MailTransport,
+    PermanentDeliveryError,
+    build_email,
+    transport_from_settings,
+)
+
+logger = logging.getLogger(__name__)
+
+MAIL_QUEUE = "mail"
+MAX_ATTEMPTS = 15
+STALE_CLAIM = timedelta(minutes=10)  # far above the actor's time limit and the SMTP timeout
+ACTOR_TIME_LIMIT_MS = 5 * 60_000
+MIN_RETRY_DELAY = timedelta(seconds=10)
+MAX_RETRY_DELAY = timedelta(hours=1)
+REDRIVE_GRACE = timedelta(minutes=2)
+LAST_ERROR_MAX_CHARS = 1000
+
+# peewee's implicit primary key, which the type stubs do not know about.
+NOTIFICATION_ID = cast("AutoField[int]", Notification._meta.primary_key)
+
+
+class DeliveryOutcome(StrEnum):
+    SENT = "sent"
+    NOT_CLAIMED = "not_claimed"
+
+
+class NotificationFailedError(Exception):
+    """The notification is marked failed: retrying the message cannot help."""
+
+
+class InvalidDeliveryMessageError(ValueError):
+    """The message does not carry a notification id."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A row this run holds: `attempts` is the fencing token later updates must still match."""
+
+    notification_id: int
+    attempts: int
+    notification: Notification
+
+
+@dramatiq.actor(
+    queue_name=MAIL_QUEUE,
+    max_retries=MAX_ATTEMPTS,
+    time_limit=ACTOR_TIME_LIMIT_MS,
+    throws=(NotificationFailedError, InvalidDeliveryMessageError),
+)
+def deliver_notification(notification_id: int) -> None:
+    """Deliver one outbox row at most once (see the module docstring for the one gap)."""
+    if isinstance(notification_id, bool) or not isinstance(notification_id, int):
+        raise InvalidDeliveryMessageError(
+            f"notification_id: expected an integer id, got {notification_id!r}"
+        )
+    deliver(notification_id)
+
+
+def deliver(notification_id: int, transport: MailTransport | None = None) -> DeliveryOutcome:
+    """Claim, send and mark one notification; NOT_CLAIMED when another run has or had it.
+
+    Raises dramatiq.Retry (row back to pending) on a transient error, and
+    NotificationFailedError once the row is marked failed. `transport` defaults to the one
+    the settings name.
+    """
+    claim = claim_notification(notification_id, utcnow())
+    if claim is None:
+        logger.debug("notification %s not claimed: sent, failed or in flight", notification_id)
+        return DeliveryOutcome.NOT_CLAIMED
+    settings = get_settings()
+    try:
+        message = build_email(claim.notification, sender=settings.mail_from)
+        (transport or transport_from_settings(settings)).send(message)
+    except (DeliveryError, ValueError) as exc:  # ValueError: a header the policy refuses
+        _record_failure(claim, exc, utcnow())
+    _mark_sent(claim, utcnow())
+    return DeliveryOutcome.SENT
+
+
+def claim_notification(notification_id: int, now: datetime) -> Claim | None:
+    """Take the row for this run with one conditional UPDATE; None when it is not claimable."""
+    claimable = (Notification.status == NotificationStatus.PENDING) | (
+        (Notification.status == NotificationStatus.SENDING)
+        & (Notification.claimed_at < now - STALE_CLAIM)
+    )
+    query = (
+        Notification.update(
+            status=NotificationStatus.SENDING,
+            attempts=Notification.attempts + 1,
+            claimed_at=now,
+            modified=now,
+        )
+        .where((notification_id == NOTIFICATION_ID) & claimable)
+        .returning(Notification)
+    )
+    rows = list(query.execute())
+    if not rows:
+        return None
+    return Claim(notification_id, int(rows[0].attempts), rows[0])
+
+
+def redrivable_notification_ids(
+    now: datetime, *, older_than: timedelta = REDRIVE_GRACE, limit: int = 1000
+) -> list[int]:
+    """Ids a sweep should enqueue again: rows left pending or stuck in sending.
+
+    Pending rows count once their next attempt (or, never tried, their creation) is
+    `older_than` in the past, which leaves the normal enqueue and dramatiq's own retry time to
+    act first; `sending` rows count once their claim is older than STALE_CLAIM. Enqueueing a
+    row twice is harmless: only one run claims it.
+    """
+    due = now - older_than
+    next_at = Notification.next_attempt_at
+    pending_due = (Notification.status == NotificationStatus.PENDING) & (
+        (next_at.is_null(False) & (next_at <= due))
+        | (next_at.is_null() & (Notification.created <= due))
+    )
+    stuck = (Notification.status == NotificationStatus.SENDING) & (
+        Notification.claimed_at < now - STALE_CLAIM
+    )
+    query = (
+        Notification.select(NOTIFICATION_ID)
+        .where(pending_due | stuck)
+        .order_by(NOTIFICATION_ID)
+        .limit(limit)
+        .tuples()
+    )
+    rows = cast("Iterable[tuple[int]]", query)  # .tuples(), which the stubs do not track
+    return [int(notification_id) for (notification_id,) in rows]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the `attempts`-th failed try, capped at MAX_RETRY_DELAY."""
+    return min(MIN_RETRY_DELAY * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+
+
+def _mark_sent(claim: Claim, now: datetime) -> None:
+    updated = (
+        Notification.update(
+            status=NotificationStatus.SENT,
+            sent_at=now,
+            claimed_at=None,
+            next_attempt_at=None,
+            last_error="",
+            modified=now,
+        )
+        .where(_still_held(claim))
+        .execute()
+    )
+    if not updated:
+        logger.warning("notification %s sent after its claim was taken back", claim.notification_id)
+
+
+def _record_failure(claim: Claim, exc: Exception, now: datetime) -> NoReturn:
+    """Put the row back to pending (raise Retry) or mark it failed (NotificationFailedError)."""
+    error = f"{type(exc).__name__}: {exc}"[:LAST_ERROR_MAX_CHARS]
+    attempt = (claim.notification_id, claim.attempts, error)
+    if isinstance(exc, PermanentDeliveryError) or claim.attempts >= MAX_ATTEMPTS:
+        _release(claim, now, status=NotificationStatus.FAILED, last_error=error)
+        logger.error("notification %s failed for good at attempt %s: %s", *attempt)
+        raise NotificationFailedError(f"notification {claim.notification_id}: {error}") from exc
+    delay = retry_delay(claim.attempts)
+    _release(
+        claim, now, status=NotificationStatus.PENDING, last_error=error, next_attempt_at=now + delay
+    )
+    logger.warning("notification %s attempt %s failed, will retry: %s", *attempt)
+    raise dramatiq.Retry(
+        f"notification {claim.notification_id}: {error}", delay=int(delay.total_seconds() * 1000)
+    ) from exc
+
+
+def _release(claim: Claim, now: datetime, **values: object) -> None:
+    Notification.update(claimed_at=None, modified=now, **values).where(_still_held(claim)).execute()
+
+
+def _still_held(claim: Claim) -> Expression:
+    return (
+        (claim.notification_id == NOTIFICATION_ID)
+        & (Notification.status == NotificationStatus.SENDING)
+        & (Notification.attempts == claim.attempts)
+    )

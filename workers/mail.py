@@ -1,0 +1,175 @@
+"""Mail transports: SMTP when SMTP_URL is set, else a drop directory of `.eml` files.
+
+`build_email` turns an outbox row into an RFC 5322 message (multipart/alternative: text, then
+HTML) whose Message-ID derives from the row's uuid, so a second delivery of one notification is
+recognisable as such. Transports raise `DeliveryError` (transient: worth retrying) or its
+subclass `PermanentDeliveryError` (the server refused the recipient for good).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlparse
+from uuid import UUID
+
+from config import Settings
+from store.clock import utcnow
+from store.outbox import Notification
+
+DEFAULT_SMTP_TIMEOUT_S = 30.0
+SMTP_DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
+FALLBACK_MESSAGE_ID_DOMAIN = "reviewq.invalid"
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+class DeliveryError(Exception):
+    """The message was not handed over; trying again later may work."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The server refused the message for good (e.g. 5xx for the recipient)."""
+
+
+class MailTransport(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand `message` over, or raise DeliveryError."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    implicit_tls: bool = False
+    starttls: bool = False
+    timeout: float = DEFAULT_SMTP_TIMEOUT_S
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """`smtp://[user:pass@]host[:port][?starttls=true&timeout=S]`, or `smtps://` for TLS."""
+    parsed = urlparse(url)
+    if parsed.scheme not in SMTP_DEFAULT_PORTS or not parsed.hostname:
+        raise ValueError("SMTP_URL: expected smtp://[user:pass@]host[:port] or smtps://...")
+    options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+    return SmtpConfig(
+        host=parsed.hostname,
+        port=parsed.port or SMTP_DEFAULT_PORTS[parsed.scheme],
+        username=unquote(parsed.username) if parsed.username else None,
+        password=unquote(parsed.password) if parsed.password else None,
+        implicit_tls=parsed.scheme == "smtps",
+        starttls=options.get("starttls", "").lower() in TRUE_WORDS,
+        timeout=float(options.get("timeout", DEFAULT_SMTP_TIMEOUT_S)),
+    )
+
+
+class SmtpTransport:
+    """One SMTP connection per message: workers are many and mail is rare."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            with self._connect() as smtp:
+                if self.config.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.config.username:
+                    smtp.login(self.config.username, self.config.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            error = PermanentDeliveryError if all(c >= 500 for c in codes) else DeliveryError
+            raise error(f"recipient refused: {codes}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        if config.implicit_tls:
+            return smtplib.SMTP_SSL(
+                config.host,
+                config.port,
+                timeout=config.timeout,
+                context=ssl.create_default_context(),
+            )
+        return smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+
+
+class FileTransport:
+    """Writes each message as `<directory>/<time>-<message id>-<nonce>.eml`.
+
+    The file appears whole or not at all (written beside it, then renamed). A redelivery is a
+    second file with the same Message-ID, never an overwrite, so duplicates stay visible.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            self.write(message)
+        except OSError as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+    def write(self, message: EmailMessage) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(message.as_bytes(policy=SMTP_POLICY))
+                handle.flush()
+                os.fsync(handle.fileno())
+            target = self.directory / f"{_file_stem(message)}-{Path(temp_name).stem[1:9]}.eml"
+            os.replace(temp_name, target)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+        return target
+
+
+def transport_from_settings(settings: Settings) -> MailTransport:
+    """SMTP when SMTP_URL is set, else the `.eml` drop under `<data dir>/outbox/`."""
+    if settings.smtp_url:
+        return SmtpTransport(parse_smtp_url(settings.smtp_url))
+    return FileTransport(settings.outbox_dir)
+
+
+def build_email(notification: Notification, *, sender: str) -> EmailMessage:
+    """The message for an outbox row: From `sender`, To the recipient, text and HTML parts."""
+    message = EmailMessage()
+    message["Subject"] = notification.subject
+    message["From"] = sender
+    message["To"] = Address(
+        display_name=notification.recipient_name, addr_spec=notification.recipient
+    )
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = message_id_for(notification.uuid, sender)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Reviewq-Kind"] = notification.kind.value
+    message.set_content(notification.text_body)
+    message.add_alternative(notification.html_body, subtype="html")
+    return message
+
+
+def message_id_for(notification_uuid: UUID, sender: str) -> str:
+    """The same Message-ID every time one notification is sent."""
+    _, address = parseaddr(sender)
+    domain = address.rpartition("@")[2] or FALLBACK_MESSAGE_ID_DOMAIN
+    return f"<notification.{notification_uuid}@{domain}>"
+
+
+def _file_stem(message: EmailMessage) -> str:
+    local_part = str(message.get("Message-ID", "")).strip("<>").partition("@")[0]
+    safe = "".join(char if char.isalnum() or char in "-." else "_" for char in local_part)
+    return f"{utcnow():%Y%m%dT%H%M%S%fZ}-{safe or 'message'}"
