@@ -24,8 +24,8 @@ __all__ = ["assign_reviews", "broker", "deliver_notification", "record_request_f
 
 
 @dramatiq.actor(queue_name=ASSIGNMENT_QUEUE, max_retries=0)
-def record_request_failure(message_data: dict[str, Any], exception_data: dict[str, Any]) -> None:
-    """on_failure callback: the request's retries ran out; record that on the request."""
+def record_request_failure(message_data: dict[str, Any], retry_data: dict[str, Any]) -> None:
+    """on_retry_exhausted callback: the request kept failing; record that on the request."""
     args = message_data.get("args") or [None]
     record_gave_up(args[0], RequestFailedInternally())
 
@@ -33,7 +33,7 @@ def record_request_failure(message_data: dict[str, Any], exception_data: dict[st
 @dramatiq.actor(
     queue_name=ASSIGNMENT_QUEUE,
     max_retries=12,
-    on_failure=record_request_failure.actor_name,
+    on_retry_exhausted=record_request_failure.actor_name,
 )
 def assign_reviews(message: dict[str, Any]) -> None:
     """Run one seeds/004 bulk-assign request (see tasks/requests.py for the message)."""

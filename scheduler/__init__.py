@@ -1,0 +1,1 @@
+"""The scheduler daemon (expiry, reminders, outbox sweeps): not built yet."""

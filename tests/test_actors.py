@@ -1,0 +1,135 @@
+"""The assign_reviews actor on a StubBroker: validation, retries, failure recording."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import pytest
+from dramatiq import Worker
+from peewee import Database, OperationalError
+
+import tasks.actors as actors
+from store import AssignmentRequest, Review
+from store.enums import RequestKind, RequestStatus, ReviewState
+from tasks.requests import message_for, submit_request
+from tests.factories import make_call, make_proposal, make_review, make_reviewer
+from workers.broker import build_stub_broker
+from workers.delivery import deliver_notification
+
+ACTORS = [actors.assign_reviews, actors.record_request_failure, deliver_notification]
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[dramatiq.Broker]:
+    broker = build_stub_broker()
+    broker.emit_after("process_boot")
+    previous = {actor: actor.broker for actor in ACTORS}
+    for actor in ACTORS:
+        actor.broker = broker
+        broker.declare_actor(actor)
+    yield broker
+    for actor, old in previous.items():
+        actor.broker = old
+    broker.close()
+
+
+@pytest.fixture
+def stub_worker(stub_broker: dramatiq.Broker) -> Iterator[Worker]:
+    worker = Worker(stub_broker, worker_timeout=50, worker_threads=2, queues={"assignments"})
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def queue_request(body: Any) -> AssignmentRequest:
+    request, _ = submit_request(RequestKind.ASSIGN_REVIEWS, body)
+    actors.assign_reviews.send(message_for(request))
+    return request
+
+
+def drain(broker: dramatiq.Broker, worker: Worker) -> None:
+    broker.join("assignments", fail_fast=False)
+    worker.join()
+
+
+@pytest.fixture
+def two_reviews(sqlite_db: Database) -> None:
+    call = make_call()
+    make_reviewer("alice")
+    make_review(make_proposal(call), "r1")
+    make_review(make_proposal(call), "r2")
+
+
+BODY = {
+    "reviewIds": ["r1", "r2"],
+    "assignmentStrategy": {"type": "specific", "assignTo": ["alice"]},
+}
+
+
+def test_the_actor_assigns_and_queues_one_delivery_after_commit(
+    two_reviews: None, stub_broker: dramatiq.Broker, stub_worker: Worker
+) -> None:
+    request = queue_request(BODY)
+    drain(stub_broker, stub_worker)
+    assert AssignmentRequest.get_by_id(request.id).status == RequestStatus.SUCCEEDED
+    assert stub_broker.queues["mail"].qsize() == 1
+
+
+def test_a_malformed_message_fails_at_once_and_is_not_retried(
+    two_reviews: None,
+    stub_broker: dramatiq.Broker,
+    stub_worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+    real = actors.process_request
+    monkeypatch.setattr(actors, "process_request", lambda *a: calls.append(1) or real(*a))
+    request = queue_request({"reviewIds": "r1"})
+    drain(stub_broker, stub_worker)
+    stored = AssignmentRequest.get_by_id(request.id)
+    assert stored.status == RequestStatus.FAILED
+    assert stored.result["error"]["code"] == "VALIDATION_ERROR"
+    assert len(calls) == 1
+    assert Review.select().where(Review.state == ReviewState.IN_REVIEW).count() == 0
+
+
+def test_a_transient_database_error_is_retried_until_it_succeeds(
+    two_reviews: None,
+    stub_broker: dramatiq.Broker,
+    stub_worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    attempts = []
+    real = actors.process_request
+
+    def flaky(*args: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args)
+
+    monkeypatch.setattr(actors, "process_request", flaky)
+    request = queue_request(BODY)
+    drain(stub_broker, stub_worker)
+    assert len(attempts) == 2
+    assert AssignmentRequest.get_by_id(request.id).status == RequestStatus.SUCCEEDED
+
+
+def test_a_request_whose_retries_run_out_is_recorded_as_failed(
+    two_reviews: None,
+    stub_broker: dramatiq.Broker,
+    stub_worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise OperationalError("database is gone")
+
+    monkeypatch.setattr(actors, "process_request", broken)
+    request, _ = submit_request(RequestKind.ASSIGN_REVIEWS, BODY)
+    actors.assign_reviews.send_with_options(args=(message_for(request),), max_retries=0)
+    drain(stub_broker, stub_worker)
+    stored = AssignmentRequest.get_by_id(request.id)
+    assert stored.status == RequestStatus.FAILED
+    assert stored.result["error"]["code"] == "INTERNAL_ERROR"
