@@ -8,22 +8,28 @@ from typing import Any
 import dramatiq
 import pytest
 from dramatiq import Worker
+from dramatiq.brokers.stub import StubBroker
 from peewee import Database, OperationalError
 
-import tasks.actors as actors
 from store import AssignmentRequest, Review
 from store.enums import RequestKind, RequestStatus, ReviewState
-from tasks.requests import message_for, submit_request
+from tasks import actors
+from tasks.requests import message_for, process_request, submit_request
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.broker import build_stub_broker
 from workers.delivery import deliver_notification
 
-ACTORS = [actors.assign_reviews, actors.record_request_failure, deliver_notification]
+ACTORS: list[dramatiq.Actor[Any, Any]] = [
+    actors.assign_reviews,
+    actors.record_request_failure,
+    deliver_notification,
+]
 
 
 @pytest.fixture
-def stub_broker() -> Iterator[dramatiq.Broker]:
+def stub_broker() -> Iterator[StubBroker]:
     broker = build_stub_broker()
+    assert isinstance(broker, StubBroker)
     broker.emit_after("process_boot")
     previous = {actor: actor.broker for actor in ACTORS}
     for actor in ACTORS:
@@ -36,7 +42,7 @@ def stub_broker() -> Iterator[dramatiq.Broker]:
 
 
 @pytest.fixture
-def stub_worker(stub_broker: dramatiq.Broker) -> Iterator[Worker]:
+def stub_worker(stub_broker: StubBroker) -> Iterator[Worker]:
     worker = Worker(stub_broker, worker_timeout=50, worker_threads=2, queues={"assignments"})
     worker.start()
     yield worker
@@ -49,7 +55,7 @@ def queue_request(body: Any) -> AssignmentRequest:
     return request
 
 
-def drain(broker: dramatiq.Broker, worker: Worker) -> None:
+def drain(broker: StubBroker, worker: Worker) -> None:
     broker.join("assignments", fail_fast=False)
     worker.join()
 
@@ -69,7 +75,7 @@ BODY = {
 
 
 def test_the_actor_assigns_and_queues_one_delivery_after_commit(
-    two_reviews: None, stub_broker: dramatiq.Broker, stub_worker: Worker
+    two_reviews: None, stub_broker: StubBroker, stub_worker: Worker
 ) -> None:
     request = queue_request(BODY)
     drain(stub_broker, stub_worker)
@@ -79,13 +85,18 @@ def test_the_actor_assigns_and_queues_one_delivery_after_commit(
 
 def test_a_malformed_message_fails_at_once_and_is_not_retried(
     two_reviews: None,
-    stub_broker: dramatiq.Broker,
+    stub_broker: StubBroker,
     stub_worker: Worker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = []
-    real = actors.process_request
-    monkeypatch.setattr(actors, "process_request", lambda *a: calls.append(1) or real(*a))
+    calls: list[int] = []
+    real = process_request
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(actors, "process_request", counted)
     request = queue_request({"reviewIds": "r1"})
     drain(stub_broker, stub_worker)
     stored = AssignmentRequest.get_by_id(request.id)
@@ -97,12 +108,12 @@ def test_a_malformed_message_fails_at_once_and_is_not_retried(
 
 def test_a_transient_database_error_is_retried_until_it_succeeds(
     two_reviews: None,
-    stub_broker: dramatiq.Broker,
+    stub_broker: StubBroker,
     stub_worker: Worker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    attempts = []
-    real = actors.process_request
+    attempts: list[int] = []
+    real = process_request
 
     def flaky(*args: Any) -> Any:
         attempts.append(1)
@@ -119,7 +130,7 @@ def test_a_transient_database_error_is_retried_until_it_succeeds(
 
 def test_a_request_whose_retries_run_out_is_recorded_as_failed(
     two_reviews: None,
-    stub_broker: dramatiq.Broker,
+    stub_broker: StubBroker,
     stub_worker: Worker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
