@@ -7,6 +7,7 @@ holds it. Priority and deadline overrides apply to the reviews this request assi
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,9 @@ from tasks.assign_request import (
 )
 from tasks.eligibility import affinity_scores, blocking_conflicts, held_proposals
 from tasks.errors import ReviewersNotFound, ReviewsNotFound
-from tasks.outbox import AssignedReview, queue_review_assigned
+from tasks.outbox import AssignedReview, InvalidRecipientError, queue_review_assigned
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -245,13 +248,21 @@ def _notify(
             )
             for i in sorted(indexes)
         ]
-        new_id = queue_review_assigned(
-            request_id=str(request_uuid),
-            reviewer_id=str(reviewer.uuid),
-            recipient=reviewer.email,
-            recipient_name=reviewer.name,
-            reviews=items,
-        )
+        try:
+            new_id = queue_review_assigned(
+                request_id=str(request_uuid),
+                reviewer_id=str(reviewer.uuid),
+                recipient=reviewer.email,
+                recipient_name=reviewer.name,
+                reviews=items,
+            )
+        except InvalidRecipientError:
+            # The assignment stands; only the e-mail cannot be written. The loader validates
+            # addresses, so this takes a reviewer edited by hand.
+            logger.warning(
+                "reviewer %s has no valid e-mail address; not notified", reviewer.public_id
+            )
+            continue
         if new_id is not None:
             ids.append(new_id)
     return ids

@@ -33,12 +33,13 @@ from store.clock import to_naive_utc
 from store.db import database
 from store.enums import NotificationKind
 from store.outbox import Notification
-from workers.delivery import NOTIFICATION_ID, deliver_notification
+from workers.delivery import deliver_notification, notification_pk
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 SUBJECT_MAX_CHARS = 200
 NAME_MAX_CHARS = 300
 ADDRESS_MAX_CHARS = 320
+DEDUPE_KEY_MAX_CHARS = 255  # the column's width
 
 
 class OutboxError(Exception):
@@ -84,6 +85,8 @@ def queue_email(
         raise TransactionRequiredError(
             "queue_email must run inside the transaction of the change it announces"
         )
+    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX_CHARS:
+        raise ValueError(f"dedupe_key: 1 to {DEDUPE_KEY_MAX_CHARS} characters, got {dedupe_key!r}")
     address = validate_address(recipient)
     name = single_line(recipient_name, NAME_MAX_CHARS)
     rendered = render_email(template, {**context, "recipient_name": name})
@@ -98,7 +101,7 @@ def queue_email(
             dedupe_key=dedupe_key,
         )
         .on_conflict(conflict_target=[Notification.dedupe_key], action="nothing")
-        .returning(NOTIFICATION_ID)
+        .returning(notification_pk)
         .tuples()
     )
     # RETURNING yields no row when the conflict skipped the insert, on SQLite and PostgreSQL

@@ -301,3 +301,13 @@ def test_a_message_without_request_id_finds_its_request_by_idempotency_key(
     assert AssignmentRequest.select().count() == 1
     assert AssignmentRequest.get().status == RequestStatus.SUCCEEDED
     assert Reviewer.get(Reviewer.external_id == "user_001").reviews.count() == 8
+
+
+def test_a_reviewer_without_a_valid_address_is_assigned_but_not_mailed(db: Database) -> None:
+    make_reviewer("alice", email="not an address")
+    make_review(make_proposal(make_call()), "r1")
+    request = run(
+        {"reviewIds": ["r1"], "assignmentStrategy": {"type": "specific", "assignTo": ["alice"]}}
+    )
+    assert request.result["assigned"] == 1
+    assert Notification.select().count() == 0

@@ -57,8 +57,9 @@ MAX_RETRY_DELAY = timedelta(hours=1)
 REDRIVE_GRACE = timedelta(minutes=2)
 LAST_ERROR_MAX_CHARS = 1000
 
-# peewee's implicit primary key, which the type stubs do not know about.
-NOTIFICATION_ID = cast("AutoField[int]", Notification._meta.primary_key)
+# The implicit `id` primary key, typed (the peewee stubs do not know it); lower case so that
+# linters read it as the column it is, not as a constant to put on the right of `==`.
+notification_pk = cast("AutoField[int]", Notification._meta.primary_key)
 
 
 class DeliveryOutcome(StrEnum):
@@ -132,7 +133,7 @@ def claim_notification(notification_id: int, now: datetime) -> Claim | None:
             claimed_at=now,
             modified=now,
         )
-        .where((notification_id == NOTIFICATION_ID) & claimable)
+        .where((notification_pk == notification_id) & claimable)
         .returning(Notification)
     )
     rows = list(query.execute())
@@ -161,9 +162,9 @@ def redrivable_notification_ids(
         Notification.claimed_at < now - STALE_CLAIM
     )
     query = (
-        Notification.select(NOTIFICATION_ID)
+        Notification.select(notification_pk)
         .where(pending_due | stuck)
-        .order_by(NOTIFICATION_ID)
+        .order_by(notification_pk)
         .limit(limit)
         .tuples()
     )
@@ -195,7 +196,7 @@ def _mark_sent(claim: Claim, now: datetime) -> None:
 
 def _record_failure(claim: Claim, exc: Exception, now: datetime) -> NoReturn:
     """Put the row back to pending (raise Retry) or mark it failed (NotificationFailedError)."""
-    error = f"{type(exc).__name__}: {exc}"[:LAST_ERROR_MAX_CHARS]
+    error = _describe(exc)
     attempt = (claim.notification_id, claim.attempts, error)
     if isinstance(exc, PermanentDeliveryError) or claim.attempts >= MAX_ATTEMPTS:
         _release(claim, now, status=NotificationStatus.FAILED, last_error=error)
@@ -211,13 +212,19 @@ def _record_failure(claim: Claim, exc: Exception, now: datetime) -> NoReturn:
     ) from exc
 
 
+def _describe(exc: Exception) -> str:
+    # A DeliveryError already names its cause (`ConnectionRefusedError: ...`).
+    text = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+    return text[:LAST_ERROR_MAX_CHARS]
+
+
 def _release(claim: Claim, now: datetime, **values: object) -> None:
     Notification.update(claimed_at=None, modified=now, **values).where(_still_held(claim)).execute()
 
 
 def _still_held(claim: Claim) -> Expression:
     return (
-        (claim.notification_id == NOTIFICATION_ID)
+        (notification_pk == claim.notification_id)
         & (Notification.status == NotificationStatus.SENDING)
         & (Notification.attempts == claim.attempts)
     )
