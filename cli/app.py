@@ -6,9 +6,13 @@ import typer
 
 from cli.assign import assign_command
 from cli.context import console, open_store
+from cli.dead_letters import dead_letters_app
 from cli.demo import demo_command
+from cli.load import load_command
+from cli.match import match_command
 from cli.requests import requests_app
 from cli.stats import stats_command
+from cli.users import user_app
 from cli.worker import worker_command
 from store.migrations import migrate as apply_migrations
 
@@ -37,6 +41,10 @@ app.add_typer(requests_app, name="requests")
 app.command(name="stats")(stats_command)
 app.command(name="worker")(worker_command)
 app.command(name="demo")(demo_command)
+app.add_typer(dead_letters_app, name="dead-letters")
+app.command(name="load")(load_command)
+app.add_typer(user_app, name="user")
+app.command(name="match")(match_command)
 
 
 def main() -> None:
