@@ -57,10 +57,9 @@ def _fresh_dir(data_dir: Path) -> None:
 
 
 def _load_sample(seed: int) -> dict[str, Any]:
+    from cli.context import open_store
     from tasks.loading import load_data
     from tasks.sample import sample_document
-
-    from cli.context import open_store
 
     open_store()
     document = sample_document(seed)
@@ -91,7 +90,7 @@ def _wait_all(requests: list[Any], timeout: float) -> list[Any]:
     from store import AssignmentRequest
     from store.enums import FINISHED_REQUEST_STATUSES
 
-    ids = [r.id for r in requests]
+    ids = list(dict.fromkeys(r.id for r in requests))  # a duplicate shares its request
     columns = (TextColumn("requests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("wait", total=len(ids))
@@ -114,11 +113,12 @@ def demo_command(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 180.0,
 ) -> None:
     """Run reviewq end to end on embedded defaults and check what happened."""
-    from cli.demo_scenarios import check_outcome, print_report, send_scenarios
-
     _fresh_dir(data_dir)
     started = time.monotonic()
     with embedded_environment(data_dir) as env:
+        # Imported only now: the broker binds to REDIS_URL when the actors are first imported.
+        from cli.demo_scenarios import check_outcome, print_report, send_scenarios
+
         console.print(f"[bold]reviewq demo[/] in {data_dir} (Redis at {env['REDIS_URL']})")
         document = _load_sample(seed)
         workers = _start_workers(env, data_dir, processes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import (
     BooleanField,
     DateTimeField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -44,7 +44,7 @@ class AssignmentItem(BaseModel):
     batch = ForeignKeyField(AssignmentBatch, backref="items", on_delete="CASCADE")
     proposal = ForeignKeyField(Proposal, backref="assignment_items", on_delete="CASCADE")
     status = EnumField(ItemStatus, default=ItemStatus.PENDING)
-    affinity_score = FloatField(null=True)
+    affinity_score = DoubleField(null=True)
     has_coi = BooleanField(default=False)
     responded_at = DateTimeField(null=True)
     decline_reason = TextField(default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import (
     BooleanField,
     CharField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -36,7 +36,7 @@ class Call(ExternalModel):
     auto_reassign_on_decline = BooleanField(default=False)
     max_auto_reassign_attempts = IntegerField(default=3)
     algorithm = EnumField(Algorithm, default=Algorithm.OPTIMAL)
-    min_affinity_threshold = FloatField(default=0.0)
+    min_affinity_threshold = DoubleField(default=0.0)
     proposal_disclosure = EnumField(Disclosure, max_length=32, default=Disclosure.TITLES_ONLY)
 
 
@@ -88,7 +88,7 @@ class Affinity(BaseModel):
     call = ForeignKeyField(Call, backref="affinities", on_delete="CASCADE")
     reviewer = ForeignKeyField(Reviewer, backref="affinities", on_delete="CASCADE")
     proposal = ForeignKeyField(Proposal, backref="affinities", on_delete="CASCADE")
-    score = FloatField()
+    score = DoubleField()
     source = EnumField(AffinitySource, default=AffinitySource.IMPORTED)
 
     class Meta:
