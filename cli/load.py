@@ -11,7 +11,8 @@ from rich.table import Table
 
 from cli.context import console, err_console, open_store
 from cli.output import print_json
-from tasks.data_file import DataFileError, read_data_file
+from tasks.data_file import read_data_file
+from tasks.errors import DataFileError
 from tasks.loading import LoadReport, load_data
 
 

@@ -8,7 +8,8 @@ import typer
 
 from cli.context import console, err_console, open_store
 from store import User
-from tasks.users import UserError, create_user, rotate_token
+from tasks.errors import UserError
+from tasks.users import create_user, rotate_token
 
 user_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
 

@@ -37,7 +37,7 @@ from store.enums import (
     ProposalState,
     ReviewState,
 )
-from tasks.errors import ReviewqError
+from tasks.errors import DataFileError, RecordError
 
 T = TypeVar("T")
 Indexed = tuple[int, T]  # a record with its index in its array
@@ -183,33 +183,6 @@ RECORD_MODELS: dict[str, type[Record]] = {
     "reviews": ReviewRecord,
 }
 ARRAYS = tuple(RECORD_MODELS)  # also the order in which they are written
-
-
-@dataclass(frozen=True)
-class RecordError:
-    """One thing wrong with a data file: where (array, index, field) and what."""
-
-    array: str
-    index: int | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = self.array + (f"[{self.index}]" if self.index is not None else "")
-        where += f".{self.field}" if where and self.field else self.field
-        return f"{where}: {self.message}" if where else self.message
-
-
-class DataFileError(ReviewqError):
-    """A data file that cannot be loaded; `errors` names every bad record."""
-
-    code = "INVALID_DATA_FILE"
-
-    def __init__(self, errors: list[RecordError]) -> None:
-        self.errors = errors
-        super().__init__(
-            f"the data file has {len(errors)} error(s)", errors=[str(e) for e in errors]
-        )
 
 
 @dataclass

@@ -5,6 +5,7 @@ The exact messages of domain.md live here and nowhere else.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -65,6 +66,54 @@ class RequestFailedInternally(ReviewqError):
 
     def __init__(self) -> None:
         super().__init__("The request could not be completed; it was retried and gave up.")
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """One thing wrong with a data file: where (array, index, field) and what."""
+
+    array: str
+    index: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.array + (f"[{self.index}]" if self.index is not None else "")
+        where += f".{self.field}" if where and self.field else self.field
+        return f"{where}: {self.message}" if where else self.message
+
+
+class DataFileError(ReviewqError):
+    """A data file that cannot be loaded; `errors` names every bad record."""
+
+    code = "INVALID_DATA_FILE"
+
+    def __init__(self, errors: list[RecordError]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"the data file has {len(errors)} error(s)", errors=[str(e) for e in errors]
+        )
+
+
+class UserError(ReviewqError):
+    """A user that cannot be created as asked."""
+
+    code = "USER_ERROR"
+
+
+class DuplicateUsername(UserError):
+    code = "DUPLICATE_USERNAME"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"a user named {username!r} already exists", username=username)
+
+
+class UnknownCalls(UserError):
+    code = "CALLS_NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, invalid_ids: list[str]) -> None:
+        super().__init__(f"unknown call(s): {', '.join(invalid_ids)}", invalidIds=invalid_ids)
 
 
 def pydantic_errors(exc: Any, prefix: str = "") -> list[dict[str, str]]:

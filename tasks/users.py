@@ -11,30 +11,9 @@ from peewee import IntegrityError
 from store import Call, CallManager, User, write_transaction
 from store.lookups import resolve_ids
 from tasks.data_file import check_email
-from tasks.errors import ReviewqError
+from tasks.errors import DuplicateUsername, UnknownCalls, UserError
 
 TOKEN_BYTES = 32
-
-
-class UserError(ReviewqError):
-    """A user that cannot be created as asked."""
-
-    code = "USER_ERROR"
-
-
-class DuplicateUsername(UserError):
-    code = "DUPLICATE_USERNAME"
-
-    def __init__(self, username: str) -> None:
-        super().__init__(f"a user named {username!r} already exists", username=username)
-
-
-class UnknownCalls(UserError):
-    code = "CALLS_NOT_FOUND"
-    http_status = 404
-
-    def __init__(self, invalid_ids: list[str]) -> None:
-        super().__init__(f"unknown call(s): {', '.join(invalid_ids)}", invalidIds=invalid_ids)
 
 
 def hash_token(token: str) -> str:

@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 
 from store.enums import Proficiency, ReviewState
-from tasks.data_file import (
-    DataFileError,
-    RecordError,
-    parse_document,
-    read_csv_directory,
-    read_data_file,
-)
+from tasks.data_file import parse_document, read_csv_directory, read_data_file
+from tasks.errors import DataFileError, RecordError
 
 
 def good_document() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from store import (
 )
 from store.enums import Algorithm, CoiStatus, InvitationStatus, Proficiency, ReviewState
 from store.migrations import ALL_MODELS
-from tasks.data_file import DataFileError
+from tasks.errors import DataFileError
 from tasks.loading import load_data
 from tasks.users import authenticate, create_user, hash_token
 from tests.factories import make_call, make_proposal, make_reviewer

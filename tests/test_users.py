@@ -8,15 +8,8 @@ import pytest
 from peewee import Database
 
 from store import CallManager, User
-from tasks.users import (
-    DuplicateUsername,
-    UnknownCalls,
-    UserError,
-    authenticate,
-    create_user,
-    hash_token,
-    rotate_token,
-)
+from tasks.errors import DuplicateUsername, UnknownCalls, UserError
+from tasks.users import authenticate, create_user, hash_token, rotate_token
 from tests.factories import make_call
 
 
