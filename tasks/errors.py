@@ -124,3 +124,77 @@ def pydantic_errors(exc: Any, prefix: str = "") -> list[dict[str, str]]:
         field = f"{prefix}.{path}" if prefix and path else (prefix or path or "body")
         out.append({"field": field, "message": str(err.get("msg", "invalid"))})
     return out
+
+
+# --- the assignment-batch workflow (seeds/000): domain.md's exact messages ------------------
+
+MSG_SEND_NOT_DRAFT = "Only draft batches can be sent."
+MSG_CANCEL_NOT_ALLOWED = "Only draft or sent batches can be cancelled."
+MSG_EXTEND_NOT_ALLOWED = "Can only extend deadline for sent or expired batches."
+MSG_DEADLINE_IN_PAST = "New deadline must be in the future."
+MSG_ACCEPT_NOT_PENDING = "Can only accept pending assignments."
+MSG_DECLINE_NOT_PENDING = "Can only decline pending assignments."
+MSG_ACCEPT_WITH_COI = (
+    "Cannot accept assignment with unresolved COI. Please contact the call manager."
+)
+MSG_ACCEPT_EXPIRED = "Cannot accept expired assignment."
+MSG_DECLINE_EXPIRED = "Cannot decline expired assignment."
+MSG_REASSIGN_NOT_ALLOWED = "Only declined or expired items can be reassigned."
+MSG_POOL_ENTRY_NOT_ELIGIBLE = "Pool entry not found or not eligible for assignments."
+MSG_REVIEWER_HAS_PROPOSAL = "This reviewer already has this proposal assigned."
+MSG_FORCE_UNBLOCK_NOT_BLOCKED = "Only COI-blocked items can be force-unblocked."
+MSG_OVER_WORKLOAD_SUFFIX = "Set override_workload_limit to assign anyway."
+
+MSG_SENT = "Assignment batch invitation sent successfully."
+MSG_CANCELLED = "Assignment batch cancelled."
+MSG_ACCEPTED = "Assignment accepted. Review created."
+MSG_DECLINED = "Assignment declined."
+MSG_REASSIGNED = "Assignment reassigned successfully."
+
+
+class RuleViolation(ReviewqError):
+    """A state-machine refusal of domain.md: 400 `{"error": "<exact message>"}`."""
+
+    code = "RULE_VIOLATION"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message}
+
+
+class FieldRejected(ReviewqError):
+    """One field's value refused by a rule: 400 `{"<field>": ["<message>"]}` (DRF style)."""
+
+    code = "FIELD_REJECTED"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        return {self.field: [self.message]}
+
+
+class NotFound(ReviewqError):
+    """The record does not exist, or the caller may not see it: 404."""
+
+    code = "NOT_FOUND"
+    http_status = 404
+
+    def __init__(self, what: str = "record") -> None:
+        super().__init__(f"No {what} found.")
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": "Not found."}
+
+
+class Forbidden(ReviewqError):
+    """The caller sees the record but may not do this to it: 403, nothing changes."""
+
+    code = "FORBIDDEN"
+    http_status = 403
+
+    def __init__(self, message: str = "You do not have permission to perform this action.") -> None:
+        super().__init__(message)
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.message}

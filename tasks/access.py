@@ -1,0 +1,90 @@
+"""Who may see and do what (domain.md, Permissions). Every use case of the batch workflow takes
+the acting `User` and asks here; the CLI acts as a staff user, the HTTP API as the token's user.
+
+- Staff: everything. A call's managers: everything on that call.
+- A reviewer: sees their own batches that are sent, responded or expired (draft and cancelled
+  are 404 to them) and answers only their own items; a manager action is 403 to them.
+- Anyone else: 404.
+"""
+
+from __future__ import annotations
+
+from peewee import Expression
+
+from store import AssignmentBatch, CallManager, Reviewer, ReviewerPoolEntry, User
+from store.enums import BatchStatus
+from tasks.errors import Forbidden, NotFound
+
+REVIEWER_VISIBLE_STATUSES = (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
+
+
+def managed_call_ids(user: User) -> set[int]:
+    return {
+        cid
+        for (cid,) in CallManager.select(CallManager.call)
+        .where(CallManager.user == user.id)
+        .tuples()
+    }
+
+
+def is_manager_of(user: User, call_id: int) -> bool:
+    """Staff, or one of the call's managers."""
+    if user.is_staff:
+        return True
+    return (
+        CallManager.select()
+        .where(CallManager.user == user.id, CallManager.call == call_id)
+        .exists()
+    )
+
+
+def is_reviewer_of(user: User, batch: AssignmentBatch) -> bool:
+    """The batch's invitation is addressed to one of this user's reviewer profiles."""
+    return (
+        ReviewerPoolEntry.select()
+        .join(Reviewer)
+        .where(ReviewerPoolEntry.id == batch.reviewer_pool_entry_id, Reviewer.user == user.id)
+        .exists()
+    )
+
+
+def visible_batches_condition(user: User) -> Expression | None:
+    """A WHERE condition on AssignmentBatch (joined to its pool entry and reviewer) selecting
+    what `user` may see; None for staff (everything)."""
+    if user.is_staff:
+        return None
+    own = (Reviewer.user == user.id) & (AssignmentBatch.status.in_(list(REVIEWER_VISIBLE_STATUSES)))
+    managed = managed_call_ids(user)
+    if managed:
+        return own | AssignmentBatch.call.in_(list(managed))
+    return own
+
+
+def can_see_batch(user: User, batch: AssignmentBatch) -> bool:
+    if is_manager_of(user, batch.call_id):
+        return True
+    return batch.status in REVIEWER_VISIBLE_STATUSES and is_reviewer_of(user, batch)
+
+
+def require_batch_visible(user: User, batch: AssignmentBatch) -> None:
+    """NotFound unless `user` may see `batch`."""
+    if not can_see_batch(user, batch):
+        raise NotFound("assignment batch")
+
+
+def require_manager(user: User, batch: AssignmentBatch) -> None:
+    """A manager action: NotFound if the user cannot see the batch, Forbidden if they only may
+    see it (its reviewer), nothing if they manage its call."""
+    if is_manager_of(user, batch.call_id):
+        return
+    require_batch_visible(user, batch)
+    raise Forbidden()
+
+
+def require_reviewer(user: User, batch: AssignmentBatch) -> None:
+    """A reviewer action (accept, decline): only the batch's own reviewer. A manager who may
+    see the batch gets Forbidden, anyone else NotFound."""
+    if is_reviewer_of(user, batch) and batch.status in REVIEWER_VISIBLE_STATUSES:
+        return
+    require_batch_visible(user, batch)
+    raise Forbidden()
