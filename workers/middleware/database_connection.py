@@ -7,6 +7,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
+from peewee import InterfaceError, OperationalError
 
 from config import get_settings
 from store.db import connect_database, database
@@ -46,12 +47,12 @@ class DatabaseConnection(dramatiq.Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
-        self._release()
+        self._release(broken=isinstance(exception, OperationalError | InterfaceError))
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._release()
 
-    def _release(self) -> None:
+    def _release(self, *, broken: bool = False) -> None:
         if database.obj is None or database.is_closed():
             return
         try:
@@ -59,5 +60,11 @@ class DatabaseConnection(dramatiq.Middleware):
                 database.rollback()
         except Exception:  # the connection may be the thing that broke
             logger.warning("rollback of a leftover transaction failed", exc_info=True)
+            broken = True
         finally:
-            database.close()
+            # A connection that failed (database restarted) must not go back to the pool,
+            # or the retry would get the same dead connection.
+            if broken and hasattr(database.obj, "manual_close"):
+                database.obj.manual_close()
+            else:
+                database.close()
