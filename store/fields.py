@@ -34,7 +34,7 @@ class JSONField(TextField):
     def db_value(self, value: Any) -> Any:
         if value is None:
             return None
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":"))
 
     def python_value(self, value: Any) -> Any:
         if value is None:
