@@ -1,0 +1,100 @@
+"""`fair`: the worst-off proposal first, close to the LP bound, total close to optimal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from matching.lp import lp_max_min_bound
+from matching.problem import MatchingProblem, Pairs, Reviewers, Targets
+from matching.residual import SolveOptions
+from matching.solve import solve
+from matching.validation import find_violations
+from tests.matching.exact import integer_max_min
+from tests.matching.problems import complete_problem, problems, random_problem
+
+MIDL = Path("/work/shared/data/midl")
+
+
+def contended(seed: int) -> MatchingProblem:
+    """Everyone wants the same few strong reviewers, whose capacity is short."""
+    rng = np.random.default_rng(seed)
+    quality = rng.random(10)
+    scores = np.round(0.7 * quality[None, :] + 0.3 * rng.random((16, 10)), 3)
+    return complete_problem(scores, demand=2, capacity=4)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fair_reaches_95_percent_of_the_max_min_lp_bound_on_random_calls(seed: int) -> None:
+    problem = random_problem(seed, n_targets=30, n_reviewers=15, density=0.5, capacity=6)
+    bound = lp_max_min_bound(problem)
+    assert bound is not None
+    heuristic = SolveOptions(fair_exact_max_pairs=0)
+    fair, optimal = solve(problem, "fair", options=heuristic), solve(problem, "optimal")
+    assert fair.metrics.min_proposal_score >= 0.95 * bound
+    assert fair.metrics.total >= 0.98 * optimal.metrics.total
+    assert find_violations(problem, fair.pairs) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fair_on_a_small_call_is_the_exact_integer_max_min(seed: int) -> None:
+    # Here even the integer optimum sits 8-15% below the LP bound.
+    problem = contended(seed)
+    fair, optimal = solve(problem, "fair"), solve(problem, "optimal")
+    exact = integer_max_min(problem, 0.98 * optimal.metrics.total)
+    assert fair.metrics.min_proposal_score == pytest.approx(exact, abs=1e-6)
+    assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-6
+    assert find_violations(problem, fair.pairs) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_fair_heuristic_gets_within_20_percent_of_the_integer_max_min(seed: int) -> None:
+    problem = contended(seed)
+    heuristic = SolveOptions(fair_exact_max_pairs=0)
+    fair, optimal = solve(problem, "fair", options=heuristic), solve(problem, "optimal")
+    exact = integer_max_min(problem, 0.98 * optimal.metrics.total)
+    assert fair.metrics.min_proposal_score >= 0.8 * exact
+    assert fair.metrics.min_proposal_score > optimal.metrics.min_proposal_score
+    assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_fair_never_lowers_the_minimum_below_optimal_or_drops_coverage(seed: int) -> None:
+    problem = random_problem(seed, n_targets=15, n_reviewers=9)
+    fair, optimal = solve(problem, "fair"), solve(problem, "optimal")
+    assert fair.metrics.min_proposal_score >= optimal.metrics.min_proposal_score
+    assert fair.metrics.assigned == optimal.metrics.assigned
+
+
+def test_fair_lifts_the_proposal_that_optimal_leaves_worst_off() -> None:
+    # optimal: 1.0 + 0.1 = 1.1; fair: 0.6 + 0.49 = 1.09, within 2% of it, with min 0.49
+    problem = complete_problem([[1.0, 0.6], [0.49, 0.1]], capacity=1)
+    assert solve(problem, "optimal").metrics.min_proposal_score == pytest.approx(0.1)
+    assert solve(problem, "fair").metrics.min_proposal_score == pytest.approx(0.49)
+
+
+@pytest.mark.skipif(not MIDL.exists(), reason="MIDL data not available")
+def test_fair_on_midl_matches_fairflow_and_keeps_98_percent_of_max_sum() -> None:
+    scores = np.load(MIDL / "scores.npy")
+    r, t = np.nonzero(np.ones_like(scores))
+    problem = MatchingProblem(
+        Targets.one_per_proposal(list(range(scores.shape[1])), np.load(MIDL / "covs.npy")),
+        Reviewers(list(range(scores.shape[0])), np.load(MIDL / "loads.npy").astype(np.int64)),
+        Pairs.of(t, r, scores[r, t]),
+    )
+    fair = solve(problem, "fair")
+    assert fair.metrics.min_proposal_score >= 0.94
+    assert fair.metrics.total >= 0.98 * 201.88
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems())
+def test_the_fair_heuristic_breaks_no_hard_constraint_and_keeps_coverage(
+    problem: MatchingProblem,
+) -> None:
+    heuristic = solve(problem, "fair", options=SolveOptions(fair_exact_max_pairs=0))
+    assert find_violations(problem, heuristic.pairs) == []
+    assert heuristic.metrics.assigned == solve(problem, "optimal").metrics.assigned
