@@ -5,12 +5,15 @@ from __future__ import annotations
 import typer
 
 from cli.assign import assign_command
+from cli.batches import batches_app
 from cli.context import console, open_store
 from cli.dead_letters import dead_letters_app
 from cli.demo import demo_command
+from cli.generate import generate_command, manual_assign_command
 from cli.load import load_command
 from cli.match import match_command
 from cli.requests import requests_app
+from cli.scheduler import scheduler_app
 from cli.stats import stats_command
 from cli.users import user_app
 from cli.worker import worker_command
@@ -44,7 +47,11 @@ app.command(name="demo")(demo_command)
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command(name="load")(load_command)
 app.add_typer(user_app, name="user")
+app.add_typer(batches_app, name="batches")
 app.command(name="match")(match_command)
+app.add_typer(scheduler_app, name="scheduler")
+app.command(name="generate")(generate_command)
+app.command(name="manual-assign")(manual_assign_command)
 
 
 def main() -> None:

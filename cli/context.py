@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
 from peewee import Database
 from rich.console import Console
 
 from config import get_settings
+from store import User
 from store.db import connect_database
 from store.migrations import migrate
 
@@ -20,3 +24,28 @@ def open_store(*, apply_migrations: bool = True) -> Database:
     if apply_migrations:
         migrate()
     return db
+
+
+AsUser = Annotated[
+    str | None, typer.Option("--as", help="Act as this user (default: the first staff user).")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the HTTP API's JSON.")]
+
+
+def acting_user(username: str | None) -> User:
+    """The user named by --as, else the first staff user; exits 2 with a clear error if none."""
+    if username is not None:
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            err_console.print(f"--as: no user named {username!r}", markup=False)
+            raise typer.Exit(2)
+        return user
+    staff = User.select().where(User.is_staff == True).order_by(User.id).first()  # noqa: E712
+    if staff is None:
+        err_console.print(
+            "no staff user to act as: create one with `reviewq user create NAME --staff`, "
+            "or name a call manager with --as",
+            markup=False,
+        )
+        raise typer.Exit(2)
+    return staff

@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from cli.context import console, err_console, open_store
+from cli.generate import generate_summary, skipped_table
 from cli.output import assign_result_tables, print_error_body, print_json
 from store import AssignmentRequest
-from store.enums import RequestStatus
+from store.enums import RequestKind, RequestStatus
 from store.lookups import as_uuid
 from tasks.requests import request_json
 
@@ -37,7 +38,12 @@ def show(
         f"after {data['attempts']} attempt(s); created {data['created']}, "
         f"finished {data['finished_at'] or '-'}"
     )
-    if request.status == RequestStatus.SUCCEEDED and request.result:
+    succeeded = request.status == RequestStatus.SUCCEEDED
+    if succeeded and request.kind == RequestKind.GENERATE_ASSIGNMENTS:
+        console.print(generate_summary(request.result))
+        if request.result["skipped_proposals"]:
+            console.print(skipped_table(request.result["skipped_proposals"]))
+    elif succeeded and request.result:
         for table in assign_result_tables(request.result):
             console.print(table)
     elif request.status == RequestStatus.FAILED and request.result:

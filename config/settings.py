@@ -32,6 +32,32 @@ class Settings(BaseSettings):
         default=2, validation_alias=AliasChoices("REVIEWQ_WORKER_PROCESSES", "worker_processes")
     )
 
+    # The scheduler daemon (scheduler/): job intervals, windows and the leader lease.
+    scheduler_expiry_seconds: float = Field(
+        default=60.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_EXPIRY_SECONDS")
+    )
+    scheduler_reminder_seconds: float = Field(
+        default=900.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_REMINDER_SECONDS")
+    )
+    scheduler_notice_seconds: float = Field(
+        default=60.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_NOTICE_SECONDS")
+    )
+    scheduler_sweep_seconds: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_SWEEP_SECONDS")
+    )
+    scheduler_lease_seconds: float = Field(
+        default=15.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_LEASE_SECONDS")
+    )
+    scheduler_renew_seconds: float = Field(
+        default=5.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_RENEW_SECONDS")
+    )
+    review_deadline_reminder_days: float = Field(
+        default=3.0, ge=0, validation_alias=AliasChoices("REVIEWQ_REVIEW_DEADLINE_REMINDER_DAYS")
+    )
+    outbox_redrive_after_seconds: float = Field(
+        default=120.0, ge=0, validation_alias=AliasChoices("REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS")
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

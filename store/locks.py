@@ -29,6 +29,7 @@ def locked(query: Any) -> Any:
     """`query` with FOR UPDATE on PostgreSQL (rows locked, values fresh); as is on SQLite."""
     return query if is_sqlite() else query.for_update()
 
+
 # Lock order, the same for every writer so two writers never wait on each other in a cycle:
 #   Call -> Review -> Reviewer -> ReviewerPoolEntry -> AssignmentBatch -> AssignmentItem,
 # and within one table by id (lock_rows sorts). Take what you need, in this order, at the

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Sequence
 from typing import TypeVar
 
-from store.base import ExternalModel
+from store.base import BaseModel, ExternalModel
+from store.locks import locked
 
 M = TypeVar("M", bound=ExternalModel)
 
@@ -42,3 +43,16 @@ def resolve_ids(model: type[M], tokens: Sequence[str]) -> tuple[dict[str, M], li
 def resolve_id(model: type[M], token: str) -> M | None:
     found, _ = resolve_ids(model, [token])
     return found.get(token)
+
+
+B = TypeVar("B", bound=BaseModel)
+
+
+def find_by_uuid(model: type[B], token: str, *, lock: bool = False) -> B | None:
+    """The record of `model` whose uuid is `token` (row-locked when `lock`), else None."""
+    parsed = as_uuid(token)
+    if parsed is None:
+        return None
+    query = model.select().where(model.uuid == parsed)
+    found: B | None = (locked(query) if lock else query).first()
+    return found

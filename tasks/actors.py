@@ -12,29 +12,24 @@ import dramatiq
 
 from store.enums import RequestKind, RequestStatus
 from tasks.assign_reviews import assign_reviews as assign_reviews_use_case
-from tasks.errors import RequestFailedInternally
+from tasks.generate_actor import generate_assignments
 from tasks.outbox import enqueue_deliveries
-from tasks.requests import process_request, record_gave_up
+from tasks.request_actors import REQUEST_ACTOR_OPTIONS, record_request_failure
+from tasks.requests import process_request
+from tasks.scheduled_actors import SCHEDULED_QUEUE  # noqa: F401  (registers the scheduler's actors)
 from workers.broker import broker
 from workers.delivery import deliver_notification
 
-ASSIGNMENT_QUEUE = "assignments"
-
-__all__ = ["assign_reviews", "broker", "deliver_notification", "record_request_failure"]
-
-
-@dramatiq.actor(queue_name=ASSIGNMENT_QUEUE, max_retries=0)
-def record_request_failure(message_data: dict[str, Any], retry_data: dict[str, Any]) -> None:
-    """on_retry_exhausted callback: the request kept failing; record that on the request."""
-    args = message_data.get("args") or [None]
-    record_gave_up(args[0], RequestFailedInternally())
+__all__ = [
+    "assign_reviews",
+    "broker",
+    "deliver_notification",
+    "generate_assignments",
+    "record_request_failure",
+]
 
 
-@dramatiq.actor(
-    queue_name=ASSIGNMENT_QUEUE,
-    max_retries=12,
-    on_retry_exhausted=record_request_failure.actor_name,
-)
+@dramatiq.actor(**REQUEST_ACTOR_OPTIONS)
 def assign_reviews(message: dict[str, Any]) -> None:
     """Run one seeds/004 bulk-assign request (see tasks/requests.py for the message)."""
     outcome = process_request(RequestKind.ASSIGN_REVIEWS, message, assign_reviews_use_case)

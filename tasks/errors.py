@@ -198,3 +198,10 @@ class Forbidden(ReviewqError):
 
     def body(self) -> dict[str, Any]:
         return {"detail": self.message}
+
+
+# Beyond domain.md (W has no rule we know of): what a refused batch deletion says.
+MSG_DELETE_NOT_ALLOWED = "Only draft or cancelled batches without accepted items can be deleted."
+
+# Beyond domain.md (W's answer is not documented): what a successful force-unblock says.
+MSG_FORCE_UNBLOCKED = "COI block overridden. The assignment is pending."

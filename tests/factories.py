@@ -73,3 +73,55 @@ def give_in_review(reviewer: Reviewer, proposal: Proposal, count: int = 1) -> li
         Review.create(proposal=proposal, reviewer=reviewer, state=ReviewState.IN_REVIEW)
         for _ in range(count)
     ]
+
+
+# --- assignment batches (the batch workflow) ---------------------------------------------
+
+
+def make_assignment_batch(
+    call: Call, reviewer: Reviewer | None = None, **fields: Any
+) -> Any:  # AssignmentBatch
+    """A batch of `call` for `reviewer` (a new one if None), draft unless told otherwise; its
+    accepted pool entry is created when missing."""
+    from store import AssignmentBatch
+
+    reviewer = reviewer or make_reviewer()
+    entry = ReviewerPoolEntry.get_or_none(
+        ReviewerPoolEntry.call == call.id, ReviewerPoolEntry.reviewer == reviewer.id
+    ) or make_pool_entry(call, reviewer)
+    return AssignmentBatch.create(call=call, reviewer_pool_entry=entry, **fields)
+
+
+def make_assignment_item(batch: Any, proposal: Proposal | None = None, **fields: Any) -> Any:
+    """An item of `batch` (pending unless told otherwise) for `proposal` (a new one if None)."""
+    from store import AssignmentItem
+
+    proposal = proposal or make_proposal(batch.call)
+    return AssignmentItem.create(batch=batch, proposal=proposal, **fields)
+
+
+def make_call_manager(call: Call, **fields: Any) -> User:
+    """A user who manages `call` (and nothing else)."""
+    from store import CallManager
+
+    user = make_user(**fields)
+    CallManager.create(call=call, user=user)
+    return user
+
+
+def make_sent_batch(call: Call, expires_at: Any, items: int = 1, **fields: Any) -> Any:
+    """A batch of `call` sent a week before `expires_at`, with `items` pending items."""
+    from datetime import timedelta
+
+    from store.enums import BatchStatus
+
+    batch = make_assignment_batch(
+        call,
+        status=BatchStatus.SENT,
+        sent_at=expires_at - timedelta(days=7),
+        expires_at=expires_at,
+        **fields,
+    )
+    for _ in range(items):
+        make_assignment_item(batch)
+    return batch

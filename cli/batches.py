@@ -1,0 +1,202 @@
+"""`reviewq batches ...`: list, show, send, cancel and extend assignment batches.
+
+The commands act as a staff user (`--as USERNAME`, by default the first staff user), through
+the same use cases as the HTTP API, and `--json` prints the same JSON. Mail is handed to the
+workers only after the use case has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import dramatiq
+import redis
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
+from cli.output import print_json
+from tasks.batch_actions import cancel_batch, extend_deadline
+from tasks.batch_listing import BatchFilters, get_batch, list_batches
+from tasks.batch_results import ActionResult, deliver
+from tasks.batch_send import send_all, send_batch
+from tasks.errors import FieldRejected, ReviewqError
+
+batches_app = typer.Typer(
+    help="Assignment batches: invitations to reviewers.", no_args_is_help=True
+)
+
+T = TypeVar("T")
+BatchId = Annotated[str, typer.Argument(help="The batch's uuid.")]
+
+
+def fail(message: str) -> NoReturn:
+    err_console.print(message, markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def run(use_case: Callable[[], T]) -> T:
+    """Run a use case; a refusal prints its domain message and exits 1."""
+    try:
+        return use_case()
+    except FieldRejected as exc:
+        fail(f"{exc.field}: {exc.message}")
+    except ReviewqError as exc:
+        fail(exc.message)
+
+
+def deliver_after_commit(result: ActionResult) -> None:
+    """Hand the new mail to the workers; if the broker is unreachable the rows stay pending
+    and the scheduler's outbox sweep delivers them later."""
+    try:
+        deliver(result)
+    except (redis.RedisError, dramatiq.errors.DramatiqError, OSError) as exc:
+        err_console.print(
+            "warning: mail queued in the outbox but not handed to the workers "
+            f"({type(exc).__name__}); the scheduler's sweep will deliver it",
+            markup=False,
+        )
+
+
+def finish(result: ActionResult, as_json: bool, summary: str) -> None:
+    deliver_after_commit(result)
+    if as_json:
+        print_json(result.body)
+    else:
+        console.print(summary, markup=False, highlight=False)
+
+
+@batches_app.command("list")
+def list_command(
+    call: Annotated[
+        str | None, typer.Option("--call", help="A call (uuid or external id).")
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="draft|sent|responded|expired|cancelled")
+    ] = None,
+    as_user: AsUser = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the batches, newest first."""
+    open_store()
+    actor = acting_user(as_user)
+    filters = BatchFilters(call_uuid=call, status=tuple(status or ()))
+    rows, _ = run(lambda: list_batches(actor, filters, page_size=None))
+    if as_json:
+        print_json(rows)
+        return
+    console.print(batches_table(rows))
+
+
+@batches_app.command("show")
+def show_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = False) -> None:
+    """Show one batch with its items."""
+    open_store()
+    actor = acting_user(as_user)
+    body = run(lambda: get_batch(actor, batch))
+    if as_json:
+        print_json(body)
+        return
+    console.print(batches_table([body]))
+    if body["manager_notes"]:
+        console.print(f"Note: {body['manager_notes']}", markup=False, highlight=False)
+    console.print(items_table(body["items"]))
+
+
+@batches_app.command("send")
+def send_command(
+    batch: BatchId,
+    note: Annotated[str | None, typer.Option("--note", help="Replace the manager's note.")] = None,
+    as_user: AsUser = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Send a draft batch: the reviewer gets the invitation e-mail."""
+    open_store()
+    actor = acting_user(as_user)
+    result = run(lambda: send_batch(actor, batch, manager_notes=note))
+    finish(result, as_json, f"{result.body['detail']} Expires at {result.body['expires_at']}.")
+
+
+@batches_app.command("send-all")
+def send_all_command(
+    call: Annotated[str, typer.Argument(help="The call (uuid or external id).")],
+    batch: Annotated[
+        list[str] | None, typer.Option("--batch", help="Only this batch (repeatable).")
+    ] = None,
+    as_user: AsUser = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Send every draft batch of a call that has a pending item."""
+    open_store()
+    actor = acting_user(as_user)
+    result = run(lambda: send_all(actor, call, batch or None))
+    lines = [f"{result.body['batches_sent']} batch(es) sent."]
+    lines += [f"skipped {s['batch_uuid']}: {s['reason']}" for s in result.body["skipped"]]
+    finish(result, as_json, "\n".join(lines))
+
+
+@batches_app.command("cancel")
+def cancel_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = False) -> None:
+    """Cancel a draft or sent batch."""
+    open_store()
+    actor = acting_user(as_user)
+    result = run(lambda: cancel_batch(actor, batch))
+    finish(result, as_json, result.body["message"])
+
+
+@batches_app.command("extend")
+def extend_command(
+    batch: BatchId,
+    expires_at: Annotated[
+        str, typer.Option("--expires-at", help="The new deadline, ISO 8601 (UTC if no offset).")
+    ],
+    as_user: AsUser = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Move the deadline of a sent or expired batch (an expired one is sent again)."""
+    open_store()
+    actor = acting_user(as_user)
+    try:
+        deadline = datetime.fromisoformat(expires_at)
+    except ValueError:
+        fail(f"expires_at: {expires_at!r} is not an ISO 8601 date-time")
+    result = run(lambda: extend_deadline(actor, batch, deadline))
+    body = result.body
+    finish(result, as_json, f"Deadline now {body['expires_at']}; the batch is {body['status']}.")
+
+
+def batches_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(rows)} assignment batch(es)")
+    for column in ("uuid", "call", "reviewer", "status", "source", "pending/items", "expires"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["uuid"],
+            Text(row["call_name"]),
+            Text(f"{row['reviewer_name']} <{row['reviewer_email']}>"),
+            row["status_display"],
+            row["source_display"],
+            f"{row['items_pending_count']}/{row['items_count']}",
+            row["expires_at"] or "-",
+        )
+    return table
+
+
+def items_table(items: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(items)} item(s)")
+    for column in ("uuid", "proposal", "status", "affinity", "COI", "review"):
+        table.add_column(column)
+    for item in items:
+        score = item["affinity_score"]
+        table.add_row(
+            item["uuid"],
+            Text(item["proposal_name"]),
+            item["status_display"],
+            "-" if score is None else f"{score:.2f}",
+            str(item["coi_count"]) if item["has_coi"] else "",
+            item["review_uuid"] or "",
+        )
+    return table

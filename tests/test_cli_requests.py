@@ -1,0 +1,63 @@
+"""`reviewq requests show` for each kind of queued request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from peewee import Database
+from typer.testing import CliRunner
+
+from cli.app import app
+from config import get_settings
+from store import AssignmentRequest
+from store.enums import RequestKind, RequestStatus
+
+
+@pytest.fixture
+def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_a_finished_generate_request_shows_its_counts_and_skipped_proposals(
+    runner: CliRunner,
+) -> None:
+    body = {
+        "batches_created": 2,
+        "items_created": 5,
+        "proposals_processed": 3,
+        "skipped_proposals": [
+            {"proposal_uuid": "p-1", "proposal_name": "Lonely", "reason": "no eligible reviewer"}
+        ],
+    }
+    request = AssignmentRequest.create(
+        kind=RequestKind.GENERATE_ASSIGNMENTS,
+        status=RequestStatus.SUCCEEDED,
+        result=body,
+        http_status=200,
+    )
+    result = runner.invoke(app, ["requests", "show", str(request.uuid)])
+    assert result.exit_code == 0, result.output
+    assert "5 item(s) in 2 new draft batch(es); 3 proposal(s) processed" in result.output
+    assert "no eligible reviewer" in result.output
+
+
+def test_a_failed_assign_request_shows_its_error_code(runner: CliRunner) -> None:
+    error = {
+        "code": "REVIEWS_NOT_FOUND",
+        "message": "Some review IDs were not found",
+        "invalidIds": ["rev_9"],
+    }
+    request = AssignmentRequest.create(
+        kind=RequestKind.ASSIGN_REVIEWS,
+        status=RequestStatus.FAILED,
+        result={"error": error},
+        http_status=404,
+    )
+    result = runner.invoke(app, ["requests", "show", str(request.uuid), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"REVIEWS_NOT_FOUND"' in result.output
+    assert runner.invoke(app, ["requests", "show", "no-such-id"]).exit_code == 1

@@ -1,0 +1,505 @@
+"""Reassignment of declined and expired items, by a manager and automatically
+(tasks/reassignment.py, and its wiring into decline)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+from peewee import Database
+
+from store import (
+    AssignmentBatch,
+    AssignmentItem,
+    Call,
+    ItemConflict,
+    Notification,
+    Proposal,
+    ReviewerPoolEntry,
+)
+from store.enums import (
+    BatchSource,
+    BatchStatus,
+    CoiStatus,
+    InvitationStatus,
+    ItemStatus,
+    NotificationKind,
+)
+from store.workload import workloads
+from tasks.errors import (
+    MSG_POOL_ENTRY_NOT_ELIGIBLE,
+    MSG_REASSIGN_NOT_ALLOWED,
+    MSG_REASSIGNED,
+    MSG_REVIEWER_HAS_PROPOSAL,
+    Forbidden,
+    NotFound,
+    ReviewqError,
+    RuleViolation,
+)
+from tasks.item_actions import decline_item
+from tasks.reassignment import auto_reassign_expired, reassign_item, suggest_alternatives
+from tests.factories import (
+    give_in_review,
+    make_affinity,
+    make_assignment_batch,
+    make_assignment_item,
+    make_call,
+    make_conflict,
+    make_pool_entry,
+    make_proposal,
+    make_review,
+    make_reviewer,
+    make_user,
+)
+from tests.test_item_actions import NOW, Invitation, add_item, fresh, invite, run_at_once
+
+
+def declined(call: Call | None = None, **fields: Any) -> tuple[Invitation, AssignmentItem]:
+    """A sent batch holding one item its reviewer declined."""
+    inv = invite(call)
+    fields.setdefault("status", ItemStatus.DECLINED)
+    return inv, add_item(inv, responded_at=NOW, **fields)
+
+
+def candidate(
+    call: Call, proposal: Proposal | None = None, score: float | None = None, **fields: Any
+) -> ReviewerPoolEntry:
+    """A reviewer in the call's pool (accepted unless told), with an affinity to `proposal`."""
+    reviewer = make_reviewer(**fields.pop("reviewer_fields", {}))
+    entry = make_pool_entry(call, reviewer, **fields)
+    if proposal is not None and score is not None:
+        make_affinity(call, reviewer, proposal, score)
+    return entry
+
+
+def proposal_of(item: AssignmentItem) -> Proposal:
+    found: Proposal = Proposal.get_by_id(item.proposal_id)
+    return found
+
+
+def reassign(inv: Invitation, item: AssignmentItem, entry: ReviewerPoolEntry, **kw: Any) -> Any:
+    return reassign_item(inv.manager, str(item.uuid), str(entry.uuid), now=NOW, **kw)
+
+
+def refusal_of(action: Any) -> str:
+    with pytest.raises(RuleViolation) as caught:
+        action()
+    return caught.value.message
+
+
+# --- the manager's reassignment ------------------------------------------------------------
+
+
+def test_a_declined_item_moves_to_a_new_draft_batch_of_the_target(db: Database) -> None:
+    inv, old = declined()
+    target = candidate(inv.call, proposal_of(old), 0.7)
+
+    result = reassign(inv, old, target, manager_notes="Please help")
+
+    new = AssignmentItem.get(AssignmentItem.uuid == result.body["new_item_uuid"])
+    batch = AssignmentBatch.get(AssignmentBatch.uuid == result.body["new_batch_uuid"])
+    assert result.body == {
+        "detail": MSG_REASSIGNED,
+        "new_item_uuid": str(new.uuid),
+        "new_batch_uuid": str(batch.uuid),
+        "has_coi": False,
+    }
+    assert fresh(old).status == ItemStatus.REASSIGNED
+    assert (new.status, new.batch_id, new.proposal_id) == (
+        ItemStatus.PENDING,
+        batch.id,
+        old.proposal_id,
+    )
+    assert (new.reassigned_from_id, new.reassign_count, new.affinity_score) == (old.id, 1, 0.7)
+    assert (batch.status, batch.source, batch.reviewer_pool_entry_id) == (
+        BatchStatus.DRAFT,
+        BatchSource.MANUAL,
+        target.id,
+    )
+    assert (batch.created_by_id, batch.manager_notes) == (inv.manager.id, "Please help")
+    assert result.notification_ids == []
+
+
+def test_an_expired_item_can_be_reassigned_and_the_chain_count_grows(db: Database) -> None:
+    inv, old = declined(status=ItemStatus.EXPIRED, reassign_count=2)
+    target = candidate(inv.call)
+
+    result = reassign(inv, old, target)
+
+    new = AssignmentItem.get(AssignmentItem.uuid == result.body["new_item_uuid"])
+    assert (new.reassign_count, new.affinity_score) == (3, None)
+
+
+def test_a_target_with_a_blocking_conflict_gets_the_item_coi_blocked(db: Database) -> None:
+    inv, old = declined()
+    target = candidate(inv.call)
+    conflict = make_conflict(inv.call, target.reviewer, proposal_of(old))
+
+    result = reassign(inv, old, target)
+
+    assert result.body["has_coi"] is True
+    new = AssignmentItem.get(AssignmentItem.uuid == result.body["new_item_uuid"])
+    assert (new.status, new.has_coi) == (ItemStatus.COI_BLOCKED, True)
+    assert [link.conflict_id for link in ItemConflict.select()] == [conflict.id]
+
+
+@pytest.mark.parametrize(
+    "status",
+    [ItemStatus.PENDING, ItemStatus.ACCEPTED, ItemStatus.REASSIGNED, ItemStatus.COI_BLOCKED],
+)
+def test_only_declined_or_expired_items_can_be_reassigned(db: Database, status: ItemStatus) -> None:
+    inv, old = declined(status=status)
+    target = candidate(inv.call)
+
+    assert refusal_of(lambda: reassign(inv, old, target)) == MSG_REASSIGN_NOT_ALLOWED
+    assert (fresh(old).status, AssignmentBatch.select().count()) == (status, 1)
+
+
+@pytest.mark.parametrize(
+    "kind", ["other call", "invitation pending", "invitation declined", "unknown", "garbage"]
+)
+def test_the_target_must_be_an_accepted_pool_entry_of_the_call(db: Database, kind: str) -> None:
+    inv, old = declined()
+    tokens: dict[str, Callable[[], str]] = {
+        "other call": lambda: str(candidate(make_call()).uuid),
+        "invitation pending": lambda: str(
+            candidate(inv.call, invitation_status=InvitationStatus.PENDING).uuid
+        ),
+        "invitation declined": lambda: str(
+            candidate(inv.call, invitation_status=InvitationStatus.DECLINED).uuid
+        ),
+        "unknown": lambda: "00000000-0000-4000-8000-000000000000",
+        "garbage": lambda: "entry-1",
+    }
+    token = tokens[kind]()
+
+    message = refusal_of(lambda: reassign_item(inv.manager, str(old.uuid), token, now=NOW))
+
+    assert message == MSG_POOL_ENTRY_NOT_ELIGIBLE
+    assert fresh(old).status == ItemStatus.DECLINED
+
+
+def test_a_target_at_capacity_in_the_call_is_not_eligible_until_work_leaves(
+    db: Database,
+) -> None:
+    inv, old = declined()
+    target = candidate(inv.call, max_assignments=2)
+    give_in_review(target.reviewer, make_proposal(inv.call))
+    busy = make_assignment_batch(inv.call, target.reviewer, status=BatchStatus.SENT)
+    make_assignment_item(busy, make_proposal(inv.call))
+
+    assert refusal_of(lambda: reassign(inv, old, target)) == MSG_POOL_ENTRY_NOT_ELIGIBLE
+
+    AssignmentBatch.update(status=BatchStatus.CANCELLED).where(
+        AssignmentBatch.id == busy.id
+    ).execute()
+    assert reassign(inv, old, target).body["detail"] == MSG_REASSIGNED
+
+
+def test_work_in_other_calls_does_not_count_against_capacity(db: Database) -> None:
+    inv, old = declined()
+    target = candidate(inv.call, max_assignments=1)
+    give_in_review(target.reviewer, make_proposal(make_call()), count=3)
+
+    assert reassign(inv, old, target).body["detail"] == MSG_REASSIGNED
+
+
+@pytest.mark.parametrize("held", ["declined item", "cancelled item", "review", "decliner"])
+def test_a_reviewer_who_has_or_had_the_proposal_cannot_get_it(db: Database, held: str) -> None:
+    inv, old = declined()
+    proposal = proposal_of(old)
+    target = candidate(inv.call)
+    if held == "declined item":
+        other = make_assignment_batch(inv.call, target.reviewer, status=BatchStatus.SENT)
+        make_assignment_item(other, proposal, status=ItemStatus.DECLINED)
+    elif held == "cancelled item":
+        other = make_assignment_batch(inv.call, target.reviewer, status=BatchStatus.CANCELLED)
+        make_assignment_item(other, proposal)
+    elif held == "review":
+        make_review(proposal, reviewer=target.reviewer)
+    else:
+        target = ReviewerPoolEntry.get_by_id(inv.batch.reviewer_pool_entry_id)
+
+    assert refusal_of(lambda: reassign(inv, old, target)) == MSG_REVIEWER_HAS_PROPOSAL
+    assert AssignmentItem.select().count() == (1 if held in ("review", "decliner") else 2)
+
+
+def test_the_reviewer_may_not_reassign_and_a_stranger_does_not_see_the_item(
+    db: Database,
+) -> None:
+    inv, old = declined()
+    target = candidate(inv.call)
+
+    with pytest.raises(Forbidden):
+        reassign_item(inv.reviewer_user, str(old.uuid), str(target.uuid), now=NOW)
+    with pytest.raises(NotFound):
+        reassign_item(make_user(), str(old.uuid), str(target.uuid), now=NOW)
+    assert fresh(old).status == ItemStatus.DECLINED
+
+
+# --- suggestions ---------------------------------------------------------------------------
+
+
+def test_suggestions_rank_by_affinity_then_lower_workload(db: Database) -> None:
+    inv, old = declined()
+    proposal = proposal_of(old)
+    busy = candidate(inv.call, proposal, 0.9, max_assignments=4)
+    give_in_review(busy.reviewer, make_proposal(inv.call))
+    idle = candidate(inv.call, proposal, 0.9)
+    weaker = candidate(inv.call, proposal, 0.5)
+    unscored = candidate(inv.call)
+
+    body = suggest_alternatives(inv.manager, str(old.uuid)).body
+
+    ranked = [s["uuid"] for s in body["suggestions"]]
+    assert ranked == [str(e.uuid) for e in (idle, busy, weaker, unscored)]
+    assert body["suggestions"][1] == {
+        "uuid": str(busy.uuid),
+        "reviewer_uuid": str(busy.reviewer.uuid),
+        "reviewer_name": busy.reviewer.name,
+        "affinity_score": 0.9,
+        "workload": 1,
+        "capacity_left": 3,
+    }
+    assert (body["item_uuid"], body["proposal_uuid"]) == (str(old.uuid), str(proposal.uuid))
+
+
+def test_suggestions_leave_out_every_ineligible_reviewer(db: Database) -> None:
+    inv, old = declined(Call.create(name="Strict", min_affinity_threshold=0.3))
+    proposal = proposal_of(old)
+    good = candidate(inv.call, proposal, 0.4)
+    conflicted = candidate(inv.call, proposal, 0.9)
+    make_conflict(inv.call, conflicted.reviewer, proposal)
+    waived = candidate(inv.call, proposal, 0.35)
+    make_conflict(inv.call, waived.reviewer, proposal, status=CoiStatus.WAIVED)
+    reviewing = candidate(inv.call, proposal, 0.9)
+    make_review(proposal, reviewer=reviewing.reviewer)
+    candidate(inv.call, proposal, 0.9, invitation_status=InvitationStatus.PENDING)
+    candidate(inv.call, proposal, 0.9, reviewer_fields={"available_for_reviews": False})
+    full = candidate(inv.call, proposal, 0.9, max_assignments=1)
+    give_in_review(full.reviewer, make_proposal(inv.call))
+    candidate(inv.call, proposal, 0.2)
+
+    body = suggest_alternatives(inv.manager, str(old.uuid)).body
+
+    assert [s["uuid"] for s in body["suggestions"]] == [str(good.uuid), str(waived.uuid)]
+
+
+def test_suggestions_stop_at_the_limit_and_are_for_managers_only(db: Database) -> None:
+    inv, old = declined()
+    for score in (0.1, 0.2, 0.3):
+        candidate(inv.call, proposal_of(old), score)
+
+    body = suggest_alternatives(inv.manager, str(old.uuid), limit=2).body
+
+    assert [s["affinity_score"] for s in body["suggestions"]] == [0.3, 0.2]
+    with pytest.raises(Forbidden):
+        suggest_alternatives(inv.reviewer_user, str(old.uuid))
+
+
+# --- automatic reassignment ----------------------------------------------------------------
+
+
+def auto_call(**fields: Any) -> Call:
+    return make_call(auto_reassign_on_decline=True, **fields)
+
+
+def successor(item: AssignmentItem) -> AssignmentItem | None:
+    found: AssignmentItem | None = AssignmentItem.get_or_none(
+        AssignmentItem.reassigned_from == item.id
+    )
+    return found
+
+
+def reviewer_of(item: AssignmentItem) -> int:
+    batch = AssignmentBatch.get_by_id(item.batch_id)
+    return int(ReviewerPoolEntry.get_by_id(batch.reviewer_pool_entry_id).reviewer_id)
+
+
+def test_a_decline_goes_at_once_to_the_best_reviewer_in_a_sent_batch(db: Database) -> None:
+    inv = invite(auto_call(assignment_expiration_days=5))
+    item = add_item(inv)
+    best = candidate(inv.call, proposal_of(item), 0.9)
+    candidate(inv.call, proposal_of(item), 0.5)
+
+    result = decline_item(inv.reviewer_user, str(item.uuid), now=NOW)
+
+    new = successor(item)
+    assert new is not None
+    batch = AssignmentBatch.get_by_id(new.batch_id)
+    assert fresh(item).status == ItemStatus.REASSIGNED
+    assert (new.status, new.reassign_count, batch.reviewer_pool_entry_id) == (
+        ItemStatus.PENDING,
+        1,
+        best.id,
+    )
+    assert (batch.status, batch.source, batch.sent_at) == (
+        BatchStatus.SENT,
+        BatchSource.ALGORITHM,
+        NOW,
+    )
+    assert batch.expires_at == NOW + timedelta(days=5)
+    [mail] = Notification.select().where(Notification.id.in_(result.notification_ids))
+    assert (mail.kind, mail.recipient) == (NotificationKind.INVITATION, best.reviewer.email)
+
+
+def test_automatic_reassignment_never_goes_back_to_a_reviewer_who_declined(
+    db: Database,
+) -> None:
+    inv = invite(auto_call())
+    item = add_item(inv)
+    proposal = proposal_of(item)
+    make_affinity(inv.call, inv.reviewer, proposal, 0.99)
+    first = candidate(inv.call, proposal, 0.9, reviewer_fields={"user": make_user()})
+    second = candidate(inv.call, proposal, 0.5)
+
+    decline_item(inv.reviewer_user, str(item.uuid), now=NOW)
+    hop = successor(item)
+    assert hop is not None and reviewer_of(hop) == first.reviewer_id
+    decline_item(first.reviewer.user, str(hop.uuid), now=NOW)
+
+    last = successor(hop)
+    assert last is not None and reviewer_of(last) == second.reviewer_id
+
+
+def test_automatic_reassignment_stops_after_the_calls_maximum_along_a_chain(
+    db: Database,
+) -> None:
+    inv = invite(auto_call(max_auto_reassign_attempts=1))
+    item = add_item(inv)
+    first = candidate(inv.call, proposal_of(item), 0.9, reviewer_fields={"user": make_user()})
+    candidate(inv.call, proposal_of(item), 0.5)
+
+    decline_item(inv.reviewer_user, str(item.uuid), now=NOW)
+    hop = successor(item)
+    assert hop is not None and reviewer_of(hop) == first.reviewer_id
+    result = decline_item(first.reviewer.user, str(hop.uuid), now=NOW)
+
+    assert (result.notification_ids, successor(hop), fresh(hop).status) == (
+        [],
+        None,
+        ItemStatus.DECLINED,
+    )
+
+
+def test_automatic_reassignment_passes_over_reviewers_at_capacity(db: Database) -> None:
+    inv = invite(auto_call())
+    item = add_item(inv)
+    full = candidate(inv.call, proposal_of(item), 0.9, max_assignments=1)
+    give_in_review(full.reviewer, make_proposal(inv.call))
+    other = candidate(inv.call, proposal_of(item), 0.2)
+
+    decline_item(inv.reviewer_user, str(item.uuid), now=NOW)
+
+    new = successor(item)
+    assert new is not None and reviewer_of(new) == other.reviewer_id
+
+
+def test_without_an_eligible_reviewer_the_declined_item_stays_declined(db: Database) -> None:
+    inv = invite(auto_call())
+    item = add_item(inv)
+    conflicted = candidate(inv.call, proposal_of(item), 0.9)
+    make_conflict(inv.call, conflicted.reviewer, proposal_of(item))
+
+    result = decline_item(inv.reviewer_user, str(item.uuid), now=NOW)
+
+    assert (result.notification_ids, fresh(item).status) == ([], ItemStatus.DECLINED)
+
+
+def test_a_call_without_automatic_reassignment_leaves_a_declined_item_alone(
+    db: Database,
+) -> None:
+    inv = invite()
+    item = add_item(inv)
+    candidate(inv.call, proposal_of(item), 0.9)
+
+    result = decline_item(inv.reviewer_user, str(item.uuid), now=NOW)
+
+    assert (result.notification_ids, fresh(item).status) == ([], ItemStatus.DECLINED)
+    assert AssignmentBatch.select().count() == 1
+
+
+def test_expired_items_are_reassigned_for_the_scheduler_once(db: Database) -> None:
+    inv = invite(auto_call(), status=BatchStatus.EXPIRED)
+    expired = add_item(inv, status=ItemStatus.EXPIRED)
+    pending = add_item(inv)
+    target = candidate(inv.call, make_proposal(inv.call))
+    make_affinity(inv.call, target.reviewer, proposal_of(expired), 0.8)
+    make_affinity(inv.call, target.reviewer, proposal_of(pending), 0.8)
+
+    ids = auto_reassign_expired([expired.id, pending.id, 999_999], now=NOW)
+
+    new = successor(expired)
+    assert new is not None and reviewer_of(new) == target.reviewer_id
+    assert AssignmentBatch.get_by_id(new.batch_id).status == BatchStatus.SENT
+    assert Notification.select().where(Notification.id.in_(ids)).count() == 1
+    assert (successor(pending), fresh(pending).status) == (None, ItemStatus.PENDING)
+    assert auto_reassign_expired([expired.id], now=NOW) == []
+
+
+def test_expired_items_of_a_call_without_automatic_reassignment_stay_expired(
+    db: Database,
+) -> None:
+    inv = invite(status=BatchStatus.EXPIRED)
+    expired = add_item(inv, status=ItemStatus.EXPIRED)
+    candidate(inv.call, proposal_of(expired), 0.8)
+
+    assert auto_reassign_expired([expired.id], now=NOW) == []
+    assert fresh(expired).status == ItemStatus.EXPIRED
+
+
+# --- races (threads, each with its own connection) -----------------------------------------
+
+
+def test_two_concurrent_reassignments_of_one_item_make_exactly_one_successor(
+    db: Database,
+) -> None:
+    for _ in range(3):
+        inv, old = declined()
+        a, b = candidate(inv.call), candidate(inv.call)
+
+        outcomes = run_at_once(partial(reassign, inv, old, a), partial(reassign, inv, old, b))
+
+        refused = [o for o in outcomes if isinstance(o, ReviewqError)]
+        assert [r.message for r in refused] == [MSG_REASSIGN_NOT_ALLOWED]
+        assert AssignmentItem.select().where(AssignmentItem.reassigned_from == old.id).count() == 1
+
+
+def test_concurrent_reassignments_to_one_reviewer_never_exceed_their_capacity(
+    db: Database,
+) -> None:
+    call = make_call()
+    target = candidate(call, max_assignments=2)
+    olds = [declined(call) for _ in range(4)]
+
+    outcomes = run_at_once(*(partial(reassign, inv, old, target) for inv, old in olds))
+
+    refused = [o.message for o in outcomes if isinstance(o, ReviewqError)]
+    assert refused == [MSG_POOL_ENTRY_NOT_ELIGIBLE] * 2
+    assert workloads([target.reviewer_id], call_id=call.id)[target.reviewer_id] == 2
+
+
+def test_concurrent_declines_reassign_automatically_within_capacity(db: Database) -> None:
+    call = auto_call(min_affinity_threshold=0.5)
+    target = candidate(call, max_assignments=1)
+    invitations = []
+    for _ in range(3):
+        inv = invite(call)
+        item = add_item(inv)
+        make_affinity(call, target.reviewer, proposal_of(item), 0.9)
+        invitations.append((inv, item))
+
+    outcomes = run_at_once(
+        *(
+            partial(decline_item, inv.reviewer_user, str(item.uuid), now=NOW)
+            for inv, item in invitations
+        )
+    )
+
+    assert not [o for o in outcomes if isinstance(o, ReviewqError)]
+    statuses = sorted(fresh(item).status.value for _, item in invitations)
+    assert statuses == ["declined", "declined", "reassigned"]
+    assert workloads([target.reviewer_id], call_id=call.id)[target.reviewer_id] == 1
