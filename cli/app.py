@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.affinities import affinities_app
 from cli.assign import assign_command
 from cli.batches import batches_app
 from cli.context import console, open_store
@@ -52,6 +53,7 @@ app.command(name="match")(match_command)
 app.add_typer(scheduler_app, name="scheduler")
 app.command(name="generate")(generate_command)
 app.command(name="manual-assign")(manual_assign_command)
+app.add_typer(affinities_app, name="affinities")
 
 
 def main() -> None:

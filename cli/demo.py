@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,22 +27,20 @@ DEFAULT_DIR = Path("var/demo")
 
 @contextlib.contextmanager
 def embedded_environment(data_dir: Path) -> Iterator[dict[str, str]]:
-    """Point this process (and its children) at the demo's database, Redis and mail drop."""
+    """The environment of the demo's processes: its database, Redis and mail drop."""
     from workers.embedded_redis import EmbeddedRedis
 
     env = {
         "REVIEWQ_DATA_DIR": str(data_dir.resolve()),
         "DATABASE_URL": f"sqlite:///{(data_dir / 'reviews.db').resolve()}",
+        "SMTP_URL": "",
     }
-    os.environ.pop("SMTP_URL", None)
     redis_server = None
-    if not os.environ.get("REDIS_URL"):
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    else:
         redis_server = EmbeddedRedis(data_dir / "redis").start()
         env["REDIS_URL"] = redis_server.url
-    os.environ.update(env)
-    from config import get_settings
-
-    get_settings.cache_clear()
     try:
         yield env
     finally:
@@ -111,23 +110,38 @@ def demo_command(
     processes: Annotated[int, typer.Option(help="dramatiq worker processes.")] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the sample data.")] = 7,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 180.0,
+    inner: Annotated[bool, typer.Option("--inner", hidden=True)] = False,
 ) -> None:
     """Run reviewq end to end on embedded defaults and check what happened."""
+    if inner:
+        _run(data_dir, processes, seed, timeout)
+        return
     _fresh_dir(data_dir)
-    started = time.monotonic()
     with embedded_environment(data_dir) as env:
-        # Imported only now: the broker binds to REDIS_URL when the actors are first imported.
-        from cli.demo_scenarios import check_outcome, print_report, send_scenarios
+        # The checks run in a child process that starts with this environment, so that every
+        # setting (the broker's Redis above all) is read from it on first use.
+        cmd = [sys.executable, "-m", "cli", "demo", "--inner", "--data-dir", str(data_dir)]
+        cmd += ["--processes", str(processes), "--seed", str(seed), "--timeout", str(timeout)]
+        code = subprocess.run(cmd, env={**os.environ, **env}, check=False).returncode
+    raise typer.Exit(code)
 
-        console.print(f"[bold]reviewq demo[/] in {data_dir} (Redis at {env['REDIS_URL']})")
-        document = _load_sample(seed)
-        workers = _start_workers(env, data_dir, processes)
-        try:
-            sent = send_scenarios()
-            finished = _wait_all([s.request for s in sent], timeout)
-            checks = check_outcome(sent, finished, document, data_dir, timeout=30.0)
-        finally:
-            _stop(workers)
+
+def _run(data_dir: Path, processes: int, seed: int, timeout: float) -> None:
+    from cli.demo_lifecycle import run_lifecycle
+    from cli.demo_scenarios import check_outcome, print_report, send_scenarios
+
+    started = time.monotonic()
+    env = {k: os.environ[k] for k in ("REVIEWQ_DATA_DIR", "DATABASE_URL", "REDIS_URL", "SMTP_URL")}
+    console.print(f"[bold]reviewq demo[/] in {data_dir} (Redis at {env['REDIS_URL']})")
+    document = _load_sample(seed)
+    workers = _start_workers(env, data_dir, processes)
+    try:
+        sent = send_scenarios()
+        finished = _wait_all([s.request for s in sent], timeout)
+        checks = check_outcome(sent, finished, document, data_dir, timeout=30.0)
+        checks += run_lifecycle(data_dir, timeout)
+    finally:
+        _stop(workers)
     print_report(sent, finished, checks, time.monotonic() - started)
     failed = [c for c in checks if not c.passed]
     if failed:

@@ -16,7 +16,7 @@ from store import AssignmentBatch, AssignmentRequest, Notification, Reviewer
 from store.workload import workloads
 from tasks.queues import queue_depths
 
-QUEUES = ["assignments", "mail"]
+QUEUES = ["assignments", "mail", "scheduled"]
 
 
 def _by_status(model: Any) -> dict[str, int]:

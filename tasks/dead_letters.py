@@ -12,7 +12,7 @@ from dramatiq import Message
 
 from workers.redis_keys import QUEUE_NAMESPACE
 
-QUEUES = ("assignments", "mail")
+QUEUES = ("assignments", "mail", "scheduled")
 
 
 @dataclass(frozen=True)

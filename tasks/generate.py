@@ -5,11 +5,15 @@ the second seeing what the first wrote), then the Reviewer and ReviewerPoolEntry
 accepted pool (their workload and capacity), in the lock order of `store/locks.py`. The engine
 gets every proposal still short of reviewers and every reviewer with room left; its pairs become
 items of one `algorithm` draft batch per reviewer, reusing the draft the pool entry already has.
+
+A call with no Affinity row at all (nothing imported, nothing computed yet) is scored first, in
+the same transaction, under the Call lock: `tasks.affinities` computes each proposal's best
+COMPUTED_TOP_PER_PROPOSAL reviewers from the texts and stores them as `computed` rows, which
+the solve then reads like imported ones. A call with any row is solved on what it has.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,46 +21,25 @@ from typing import Any, cast
 
 import numpy as np
 
-from matching import ExclusionKind as Kind
 from matching import Exclusions, MatchingProblem, MatchingResult, Pairs, Reviewers, Targets, solve
 from matching.problem import int_array
-from store import (
-    Affinity,
-    AssignmentBatch,
-    AssignmentItem,
-    Call,
-    ConflictOfInterest,
-    ItemConflict,
-    Proposal,
-    Review,
-    Reviewer,
-    ReviewerPoolEntry,
-    User,
-    write_transaction,
-)
-from store.enums import (
-    ASSIGNABLE_PROPOSAL_STATES,
-    BLOCKING_COI_STATUSES,
-    Algorithm,
-    BatchSource,
-    BatchStatus,
-    InvitationStatus,
-    ItemStatus,
-    ReviewState,
-)
+from store import Affinity, Call, Proposal, Reviewer, ReviewerPoolEntry, User, write_transaction
+from store.enums import ASSIGNABLE_PROPOSAL_STATES, Algorithm, BatchSource, InvitationStatus
 from store.locks import lock_rows, locked
 from store.lookups import resolve_id, resolve_ids
 from store.workload import workloads
 from tasks.access import is_manager_of
+from tasks.affinities import call_has_affinities, store_call_affinities
+from tasks.batch_creation import BulkItem, add_items_bulk
+from tasks.eligibility import Pair, current_reviewers, excluded_pairs, id_chunks
 from tasks.errors import NotFound, ValidationFailed
 
 MAX_REVIEWERS_PER_PROPOSAL = 100
 #: above this many (proposal, reviewer) pairs, unscored pairs are sampled (see _candidates)
 DENSE_PAIR_LIMIT = 2_000_000
 ZERO_WINDOW = 64
-OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.SENT)
-HOLDING_REVIEW_STATES = (ReviewState.IN_REVIEW, ReviewState.SUBMITTED)
-Pair = tuple[int, int]  # (reviewer id, proposal id)
+#: a call without any Affinity row gets each proposal's best this many reviewers computed
+COMPUTED_TOP_PER_PROPOSAL = 100
 
 
 @dataclass(frozen=True)
@@ -114,7 +97,8 @@ def generate_assignments(
     Guarantees: all or nothing, in one transaction; no reviewer above max_assignments in the
     call, no blocking COI, no reviewer twice on a proposal nor on one they have (had) an item or
     a review for; one `algorithm` draft per pool entry (an existing one is reused). Idempotent:
-    a second run finds the proposals full and creates nothing. Proposals left short are named
+    a second run finds the proposals full and creates nothing. A call without affinities gets
+    them computed first (see the module docstring). Proposals left short are named
     in `skipped_proposals` with the engine's reason. Raises NotFound (call not visible to the
     actor) or ValidationFailed (bad proposal ids, k or algorithm), writing nothing.
     """
@@ -122,6 +106,8 @@ def generate_assignments(
     _check_k(reviewers_per_proposal)
     with write_transaction():
         call = lock_managed_call(actor, call_uuid)
+        if not call_has_affinities(call.id):
+            store_call_affinities(call, top_per_proposal=COMPUTED_TOP_PER_PROPOSAL)
         k = reviewers_per_proposal or call.reviewers_per_proposal
         proposals, skipped = _proposals_to_consider(call, proposal_uuids)
         pool = _lock_pool(call)
@@ -204,78 +190,10 @@ def _lock_pool(call: Call) -> list[PoolMember]:
     return [PoolMember(e, max(e.max_assignments - load[e.reviewer_id], 0)) for e in entries]
 
 
-def _current_reviewers(proposal_ids: Sequence[int]) -> dict[int, set[int]]:
-    """proposal id -> reviewers it already has: pending items of open batches, accepted items,
-    reviews held in review or submitted."""
-    found: dict[int, set[int]] = defaultdict(set)
-    if not proposal_ids:
-        return found
-    items = (
-        AssignmentItem.select(AssignmentItem.proposal, ReviewerPoolEntry.reviewer)
-        .join(AssignmentBatch)
-        .join(ReviewerPoolEntry)
-        .where(
-            AssignmentItem.proposal.in_(list(proposal_ids)),
-            (
-                (AssignmentItem.status == ItemStatus.PENDING)
-                & AssignmentBatch.status.in_(list(OPEN_BATCH_STATUSES))
-            )
-            | (AssignmentItem.status == ItemStatus.ACCEPTED),
-        )
-    )
-    reviews = Review.select(Review.proposal, Review.reviewer).where(
-        Review.proposal.in_(list(proposal_ids)),
-        Review.reviewer.is_null(False),
-        Review.state.in_(list(HOLDING_REVIEW_STATES)),
-    )
-    for proposal_id, reviewer_id in list(items.tuples()) + list(reviews.tuples()):
-        found[proposal_id].add(reviewer_id)
-    return found
-
-
-def excluded_pairs(call: Call, proposal_ids: Sequence[int]) -> dict[Pair, Kind]:
-    """(reviewer, proposal) pairs generate must not propose, with why: a blocking COI, a
-    decline, or any item (any status, any batch) or non-empty review for that proposal."""
-    ids = list(proposal_ids)
-    out: dict[Pair, Kind] = {}
-    items = (
-        AssignmentItem.select(
-            ReviewerPoolEntry.reviewer, AssignmentItem.proposal, AssignmentItem.status
-        )
-        .join(AssignmentBatch)
-        .join(ReviewerPoolEntry)
-        .where(AssignmentBatch.call == call.id, AssignmentItem.proposal.in_(ids))
-    )
-    for reviewer_id, proposal_id, status in items.tuples():
-        declined = ItemStatus(status) == ItemStatus.DECLINED
-        if out.get((reviewer_id, proposal_id)) != Kind.DECLINED:
-            out[(reviewer_id, proposal_id)] = Kind.DECLINED if declined else Kind.HAS_ITEM
-    reviews = Review.select(Review.reviewer, Review.proposal).where(
-        Review.proposal.in_(ids),
-        Review.reviewer.is_null(False),
-        Review.state != ReviewState.UNASSIGNED,
-    )
-    for pair in reviews.tuples():
-        out.setdefault(pair, Kind.HAS_ITEM)
-    conflicts = ConflictOfInterest.select(
-        ConflictOfInterest.reviewer, ConflictOfInterest.proposal
-    ).where(
-        ConflictOfInterest.proposal.in_(ids),
-        ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-    )
-    for pair in conflicts.tuples():
-        out[pair] = Kind.CONFLICT
-    return out
-
-
-def _chunks(values: Sequence[int], size: int = 1000) -> list[list[int]]:
-    return [list(values[i : i + size]) for i in range(0, len(values), size)]
-
-
 def _affinities(call: Call, proposal_ids: Sequence[int]) -> dict[Pair, float]:
     """Known (reviewer, proposal) -> score of the call; missing pairs score 0.0."""
     out: dict[Pair, float] = {}
-    for chunk in _chunks(proposal_ids):
+    for chunk in id_chunks(proposal_ids):
         query = Affinity.select(Affinity.reviewer, Affinity.proposal, Affinity.score).where(
             Affinity.call == call.id, Affinity.proposal.in_(chunk)
         )
@@ -290,7 +208,7 @@ def _match(
     k: int,
     algorithm: Algorithm,
 ) -> MatchingResult:
-    have = _current_reviewers([p.id for p in proposals])
+    have = current_reviewers([p.id for p in proposals])
     demand = {p.id: k - len(have.get(p.id, ())) for p in proposals}
     target_ids = [p.id for p in proposals if demand[p.id] > 0]
     reviewer_ids = [m.entry.reviewer_id for m in pool]
@@ -347,92 +265,12 @@ def _exclusions(call: Call, target_ids: Sequence[int], reviewer_ids: Sequence[in
 
 
 def _persist(actor: User, pool: Sequence[PoolMember], result: MatchingResult) -> tuple[int, int]:
-    """Write the chosen pairs, in bulk, as items of one algorithm draft per reviewer (the draft
-    the pool entry has is reused); returns (batches created, items created). Like
-    `batch_creation.add_items`, a pair with a blocking COI becomes a linked coi_blocked item."""
+    """Write the chosen pairs as items of one algorithm draft per reviewer (see
+    `batch_creation.add_items_bulk`); returns (batches created, items created)."""
     entries = {m.entry.reviewer_id: m.entry for m in pool}
     t_ids, r_ids, p = result.problem.targets.ids, result.problem.reviewers.ids, result.pairs
     planned = [
-        (entries[cast(int, r_ids[r])], cast(int, t_ids[t]), s)
+        BulkItem(entries[cast(int, r_ids[r])], cast(int, t_ids[t]), s)
         for t, r, s in zip(p.target.tolist(), p.reviewer.tolist(), p.score.tolist(), strict=True)
     ]
-    drafts = _algorithm_drafts({e.id for e, _, _ in planned})
-    new = sorted({e.id: e for e, _, _ in planned if e.id not in drafts}.values(), key=_id)
-    for chunk in range(0, len(new), 500):
-        rows = [_batch_row(actor, e) for e in new[chunk : chunk + 500]]
-        AssignmentBatch.insert_many(rows).execute()
-    drafts = _algorithm_drafts({e.id for e, _, _ in planned})
-    blocked = blocking_pairs({(e.reviewer_id, prop) for e, prop, _ in planned})
-    items = [
-        {
-            "batch": drafts[e.id],
-            "proposal": prop,
-            "status": ItemStatus.COI_BLOCKED
-            if (e.reviewer_id, prop) in blocked
-            else ItemStatus.PENDING,
-            "has_coi": (e.reviewer_id, prop) in blocked,
-            "affinity_score": score,
-        }
-        for e, prop, score in planned
-    ]
-    for chunk in range(0, len(items), 500):
-        AssignmentItem.insert_many(items[chunk : chunk + 500]).execute()
-    _link_conflicts(drafts, entries, blocked)
-    return len(new), len(items)
-
-
-def _id(entry: ReviewerPoolEntry) -> int:
-    return int(entry.id)
-
-
-def _batch_row(actor: User, entry: ReviewerPoolEntry) -> dict[str, Any]:
-    return {
-        "call": entry.call_id,
-        "reviewer_pool_entry": entry.id,
-        "source": BatchSource.ALGORITHM,
-        "created_by": actor.id,
-    }
-
-
-def _algorithm_drafts(entry_ids: set[int]) -> dict[int, int]:
-    """pool entry id -> id of its algorithm draft (the oldest, as `open_draft` picks)."""
-    found: dict[int, int] = {}
-    for chunk in _chunks(sorted(entry_ids)):
-        query = (
-            AssignmentBatch.select(AssignmentBatch.reviewer_pool_entry, AssignmentBatch.id)
-            .where(
-                AssignmentBatch.reviewer_pool_entry.in_(chunk),
-                AssignmentBatch.status == BatchStatus.DRAFT,
-                AssignmentBatch.source == BatchSource.ALGORITHM,
-            )
-            .order_by(AssignmentBatch.id.desc())
-        )
-        found.update(dict(query.tuples()))
-    return found
-
-
-def blocking_pairs(pairs: set[Pair]) -> dict[Pair, list[int]]:
-    """Of these (reviewer, proposal) pairs, those with blocking COIs -> the COI record ids."""
-    found: dict[Pair, list[int]] = defaultdict(list)
-    proposals = sorted({prop for _, prop in pairs})
-    for chunk in _chunks(proposals):
-        query = ConflictOfInterest.select(
-            ConflictOfInterest.reviewer, ConflictOfInterest.proposal, ConflictOfInterest.id
-        ).where(
-            ConflictOfInterest.proposal.in_(chunk),
-            ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-        )
-        for reviewer, prop, coi in query.tuples():
-            if (reviewer, prop) in pairs:
-                found[(reviewer, prop)].append(coi)
-    return dict(found)
-
-
-def _link_conflicts(
-    drafts: dict[int, int], entries: dict[int, ReviewerPoolEntry], blocked: dict[Pair, list[int]]
-) -> None:
-    for (reviewer, prop), coi_ids in blocked.items():
-        item = AssignmentItem.get(
-            AssignmentItem.batch == drafts[entries[reviewer].id], AssignmentItem.proposal == prop
-        )
-        ItemConflict.insert_many([{"item": item.id, "conflict": c} for c in coi_ids]).execute()
+    return add_items_bulk(planned, source=BatchSource.ALGORITHM, created_by_id=actor.id)

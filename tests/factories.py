@@ -125,3 +125,26 @@ def make_sent_batch(call: Call, expires_at: Any, items: int = 1, **fields: Any) 
     for _ in range(items):
         make_assignment_item(batch)
     return batch
+
+
+# --- affinities computed from text -------------------------------------------------------
+
+
+def make_expert(
+    call: Call, expertise: dict[str, str], biography: str = "", **fields: Any
+) -> Reviewer:
+    """A reviewer in `call`'s pool (accepted) with expertise {keyword: proficiency}."""
+    listed = [{"keyword": k, "proficiency": level} for k, level in expertise.items()]
+    reviewer = make_reviewer(expertise=listed, biography=biography)
+    make_pool_entry(call, reviewer, **fields)
+    return reviewer
+
+
+def make_computed_affinity(
+    call: Call, reviewer: Reviewer, proposal: Proposal, score: float
+) -> Affinity:
+    from store.enums import AffinitySource
+
+    return Affinity.create(
+        call=call, reviewer=reviewer, proposal=proposal, score=score, source=AffinitySource.COMPUTED
+    )
