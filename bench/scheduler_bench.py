@@ -15,9 +15,6 @@ Figures (targets from the scheduler issue):
 - reminders_write (no target): the actor work those messages cause, run in this process: one
   outbox row rendered and written per batch, the batches flagged.
 
---lean-indexes measures the schema with fewer index entries per updated row (an experiment on
-the bench database only; the project's schema is unchanged).
-
 It uses a dedicated database (--database-url, created if missing and emptied at each run) and a
 dedicated Redis database (--redis-url), whose scheduler queue it empties afterwards; no worker
 should listen there. Set-up uses INSERT ... SELECT generate_series, not row-by-row inserts.
@@ -50,12 +47,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reminder-batches", type=int, default=10_000)
     parser.add_argument("--future-batches", type=int, default=50_000)
     parser.add_argument("--skip-write", action="store_true", help="skip reminders_write")
-    parser.add_argument(
-        "--lean-indexes",
-        action="store_true",
-        help="experiment, bench database only: drop the FK indexes a composite index already "
-        "covers and make the mostly-NULL FK indexes partial (see LEAN_INDEX_SQL)",
-    )
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, help="compare with figures saved by --save")
     return parser.parse_args(argv)
@@ -148,24 +139,6 @@ def seed_batches(
 
 PROPOSALS_PER_CALL = 200
 
-# What the expiry pays for: every non-HOT update adds an entry to every index of the row.
-LEAN_INDEX_SQL = [
-    "DROP INDEX assignment_batch_call_id",  # (call_id, status) covers it
-    "DROP INDEX assignment_batch_reviewer_pool_entry_id",  # (reviewer_pool_entry_id, status)
-    "DROP INDEX assignment_item_batch_id",  # (batch_id, proposal_id)
-    "DROP INDEX assignment_item_proposal_id",  # (proposal_id, status)
-    *(
-        f"DROP INDEX {table}_{column}; CREATE INDEX {table}_{column} ON {table} ({column}) "
-        f"WHERE {column} IS NOT NULL"
-        for table, column in [
-            ("assignment_batch", "created_by_id"),
-            ("assignment_item", "review_id"),
-            ("assignment_item", "reassigned_from_id"),
-            ("assignment_item", "override_by_id"),
-        ]
-    ),
-]
-
 
 def timed(fn: Any, *args: Any) -> tuple[float, Any]:
     started = time.perf_counter()
@@ -198,9 +171,6 @@ def run(args: argparse.Namespace) -> dict[str, Figures]:
     drop_everything()
     migrate()
     now = utcnow().replace(microsecond=0)
-    if args.lean_indexes:
-        for statement in LEAN_INDEX_SQL:
-            database.execute_sql(statement)
     _calls, entries = seed_people(calls=10, reviewers=500, proposals=PROPOSALS_PER_CALL)
     print(
         f"seeding {args.batches:,} overdue batches x {args.items_per_batch} items ...", flush=True
