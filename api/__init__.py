@@ -1,1 +1,1 @@
-"""The HTTP API: not built yet."""
+"""The HTTP API: the REST surface of both seeds, over the use cases of `tasks/`."""

@@ -138,3 +138,14 @@ def smtp_server() -> Iterator[tuple[str, CollectingHandler]]:
     controller.start()
     yield f"smtp://127.0.0.1:{port}", handler
     controller.stop()
+
+
+@pytest.fixture
+def api_client(db: Database) -> Iterator[Any]:
+    """The HTTP API in-process (FastAPI's TestClient) over the test database."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client

@@ -1,0 +1,24 @@
+"""The FastAPI application: routers per resource, one error envelope, OpenAPI at /openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+
+
+def create_app() -> FastAPI:
+    """The ASGI app of the `web` process (uvicorn `api.app:create_app --factory`)."""
+    from api.routers import ROUTERS
+
+    app = FastAPI(
+        title="reviewq",
+        version="0.1.0",
+        description="Assignment batches (seeds/000) and bulk review assignment (seeds/004).",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
