@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.context import JsonFlag, console, err_console, open_store
+from cli.context import console, err_console, open_store
 from cli.output import print_json
 from tasks.affinities import AffinityReport, compute_call_affinities
 from tasks.errors import ReviewqError
@@ -26,7 +26,7 @@ def compute_command(
     top: Annotated[
         int | None, typer.Option("--top", min=1, help="Keep each proposal's best N reviewers.")
     ] = None,
-    as_json: JsonFlag = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compute the call's affinities from expertise and text and store them as `computed` rows.
 
@@ -48,16 +48,19 @@ def compute_command(
         print_json(report.as_dict())
     else:
         console.print(report_table(report))
+        console.print(
+            f"{report.pairs_computed:,} pairs scored in {report.seconds:.2f} s "
+            f"(call {report.call_uuid})",
+            highlight=False,
+        )
 
 
 def report_table(report: AffinityReport) -> Table:
-    title = (
-        f"Affinities of call {report.call_uuid}: {report.proposals} proposals x "
-        f"{report.reviewers} reviewers, {report.pairs_computed} pairs in {report.seconds:.2f} s"
+    table = Table(
+        title=f"Affinities: {report.proposals:,} proposals x {report.reviewers:,} reviewers"
     )
-    table = Table(title=title)
     table.add_column("rows")
     table.add_column("count", justify="right")
     for name in ("inserted", "updated", "unchanged", "deleted", "imported_kept"):
-        table.add_row(name.replace("_", " "), str(getattr(report, name)))
+        table.add_row(name.replace("_", " "), f"{getattr(report, name):,}")
     return table

@@ -9,10 +9,22 @@ the acting `User` and asks here; the CLI acts as a staff user, the HTTP API as t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from peewee import Expression
 
-from store import AssignmentBatch, CallManager, Reviewer, ReviewerPoolEntry, User
+from store import (
+    AssignmentBatch,
+    Call,
+    CallManager,
+    Proposal,
+    Review,
+    Reviewer,
+    ReviewerPoolEntry,
+    User,
+)
 from store.enums import BatchStatus
+from store.lookups import resolve_id, resolve_ids
 from tasks.errors import Forbidden, NotFound
 
 REVIEWER_VISIBLE_STATUSES = (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
@@ -88,3 +100,36 @@ def require_reviewer(user: User, batch: AssignmentBatch) -> None:
         return
     require_batch_visible(user, batch)
     raise Forbidden()
+
+
+def require_call_manager(user: User, call_token: str) -> Call:
+    """A manager action on a call (uuid or external id): the call if `user` manages it;
+    Forbidden for a reviewer of its pool (who may know it), NotFound for anyone else."""
+    call = resolve_id(Call, str(call_token))
+    if call is None:
+        raise NotFound("call")
+    if is_manager_of(user, call.id):
+        return call
+    in_pool = (
+        ReviewerPoolEntry.select()
+        .join(Reviewer)
+        .where(ReviewerPoolEntry.call == call.id, Reviewer.user == user.id)
+        .exists()
+    )
+    if in_pool:
+        raise Forbidden()
+    raise NotFound("call")
+
+
+def reviews_not_managed(user: User, review_tokens: Sequence[str]) -> list[str]:
+    """The tokens (uuid or external id) of existing reviews whose proposal is in a call `user`
+    does not manage, in input order: what a bulk assign may not touch. Empty for staff;
+    unknown tokens are left to the use case (REVIEWS_NOT_FOUND)."""
+    if user.is_staff:
+        return []
+    found, _missing = resolve_ids(Review, list(review_tokens))
+    managed = managed_call_ids(user)
+    proposal_ids = list({review.proposal_id for review in found.values()})
+    query = Proposal.select(Proposal.id, Proposal.call).where(Proposal.id.in_(proposal_ids))
+    calls = dict(query.tuples()) if proposal_ids else {}
+    return [t for t, review in found.items() if calls.get(review.proposal_id) not in managed]

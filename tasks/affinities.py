@@ -29,6 +29,7 @@ from store.locks import locked
 from store.lookups import resolve_id
 from tasks.eligibility import id_chunks
 from tasks.errors import NotFound, ValidationFailed
+from tasks.loading import MAX_BOUND_PARAMETERS
 
 Progress = Callable[[str], None]
 COLUMNS = (
@@ -41,8 +42,8 @@ COLUMNS = (
     Affinity.created,
     Affinity.modified,
 )
-#: 8,000 bound parameters a statement: well below SQLite's limit (32,766)
-ROWS_PER_STATEMENT = 8000 // len(COLUMNS)
+#: as many rows as keep a statement within the bound parameters a data-file load uses
+ROWS_PER_STATEMENT = MAX_BOUND_PARAMETERS // len(COLUMNS)
 #: a stored score this close to the new one is unchanged (PostgreSQL and SQLite keep doubles)
 SCORE_TOLERANCE = 1e-9
 #: (proposal id, reviewer id) packed into one int64 key; ids stay below 2**31

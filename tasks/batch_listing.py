@@ -94,9 +94,7 @@ def list_own_batches(
 ) -> tuple[list[dict[str, Any]], int]:
     """`my-assignment-batches/`: the sent batches addressed to `actor`'s reviewer profiles,
     newest first, with their items (what the reviewer has to answer)."""
-    query = _batch_ids_with_reviewer().where(
-        Reviewer.user == actor.id, AssignmentBatch.status == BatchStatus.SENT
-    )
+    query = _own_batches(actor)
     total = query.count()
     query = query.order_by(AssignmentBatch.sent_at.desc(), AssignmentBatch.id.desc())
     query = _page(query, page, page_size)
@@ -184,3 +182,30 @@ def _order_by(ordering: Sequence[str]) -> list[Any]:
         direction = column.desc if key.startswith("-") else column.asc
         out.append(direction(nulls="LAST"))
     return [*out, AssignmentBatch.id.asc()]
+
+
+def count_batches(actor: User, filters: BatchFilters = BatchFilters()) -> int:
+    """How many batches `actor` may see match `filters` (HEAD on the list: the count only)."""
+    return int(_filtered(_visible(actor), filters).count())
+
+
+def count_own_batches(actor: User) -> int:
+    """How many batches `list_own_batches` would list in all."""
+    return int(_own_batches(actor).count())
+
+
+def get_own_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> dict[str, Any]:
+    """`my-assignment-batches/{uuid}/`: one of the batches `list_own_batches` lists, with its
+    items; NotFound for any other batch."""
+    parsed = as_uuid(batch_uuid)
+    query = _own_batches(actor).where(AssignmentBatch.uuid == parsed)
+    rows = batches_json(query, with_items=True, now=now) if parsed else []
+    if not rows:
+        raise NotFound("assignment batch")
+    return rows[0]
+
+
+def _own_batches(actor: User) -> Any:
+    return _batch_ids_with_reviewer().where(
+        Reviewer.user == actor.id, AssignmentBatch.status == BatchStatus.SENT
+    )

@@ -37,6 +37,7 @@ from store.locks import lock_rows, locked
 from store.lookups import as_uuid
 from store.workload import workloads
 from tasks.batch_creation import PlannedItem, add_items, blocking_conflict_ids, open_draft
+from tasks.batch_json import batch_json
 from tasks.errors import (
     MSG_OVER_WORKLOAD_SUFFIX,
     MSG_POOL_ENTRY_NOT_ELIGIBLE,
@@ -210,3 +211,26 @@ def _add(
     )
     planned = [PlannedItem(p.id, affinity_score=scores.get(p.id)) for p in to_add]
     return len(add_items(draft, entry.reviewer_id, planned))
+
+
+def create_batch(
+    actor: User,
+    call_uuid: str,
+    reviewer_pool_entry_uuid: str,
+    manager_notes: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """`POST assignment-batches/`: the pool entry's open `manual` draft, created empty if it
+    has none (never two manual drafts for one entry: manual assignment then fills this one).
+    Non-empty `manager_notes` replace its note. Answers the retrieve JSON. NotFound unless
+    `actor` manages the call; RuleViolation (MSG_POOL_ENTRY_NOT_ELIGIBLE) for an entry that is
+    unknown, of another call or not accepted. Idempotent: a second call returns the same draft.
+    """
+    with write_transaction():
+        call = lock_managed_call(actor, call_uuid)
+        entry = _lock_entry(call, reviewer_pool_entry_uuid)
+        draft = open_draft(entry, source=BatchSource.MANUAL, created_by_id=actor.id)
+        if manager_notes:
+            draft.manager_notes = manager_notes
+            draft.save()
+        return batch_json(draft, now=now)

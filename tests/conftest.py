@@ -149,3 +149,16 @@ def api_client(db: Database) -> Iterator[Any]:
 
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture
+def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """`reviewq` through typer's CliRunner, on the test database."""
+    from typer.testing import CliRunner
+
+    from config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()

@@ -148,3 +148,13 @@ def make_computed_affinity(
     return Affinity.create(
         call=call, reviewer=reviewer, proposal=proposal, score=score, source=AffinitySource.COMPUTED
     )
+
+
+# --- HTTP API --------------------------------------------------------------------------------
+
+
+def with_token(user: User) -> dict[str, str]:
+    """Give `user` a fresh API token; return the `Authorization` header that carries it."""
+    from tasks.users import rotate_token
+
+    return {"Authorization": f"Token {rotate_token(user)}"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,6 @@ from typer.testing import CliRunner
 
 import tasks.affinities as affinities_module
 from cli.app import app
-from config import get_settings
 from store import Affinity, AssignmentBatch, AssignmentItem, Call, Proposal, Reviewer
 from store.enums import AffinitySource
 from tasks.affinities import call_has_affinities, compute_call_affinities
@@ -212,19 +210,11 @@ def test_generate_leaves_a_call_with_imported_affinities_as_it_is(world: World) 
     assert assigned(world.call)[world.graphs.id][0] == world.ecologist.id
 
 
-@pytest.fixture
-def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
 def test_the_cli_computes_a_call_and_prints_the_report(runner: CliRunner) -> None:
     world = build_world()
     table = runner.invoke(app, ["affinities", "compute", str(world.call.uuid), "--top", "5"])
     assert table.exit_code == 0, table.output
-    assert "inserted" in table.stdout and "2 pairs" in table.stdout
+    assert "inserted" in table.stdout and "2 pairs scored" in table.stdout
     again = runner.invoke(app, ["affinities", "compute", str(world.call.uuid), "--json"])
     assert again.exit_code == 0, again.output
     report = json.loads(again.stdout)

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from peewee import Database
 from typer.testing import CliRunner
 
 from cli.app import app
-from config import get_settings
 from store import CallManager, Review, User
 from store.migrations import ALL_MODELS
 from tasks.sample import sample_document
 from tasks.users import authenticate
 from tests.test_data_file import document_as_csv, good_document
 from tests.test_loading import snapshot
-
-
-@pytest.fixture
-def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

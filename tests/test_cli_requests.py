@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from peewee import Database
 from typer.testing import CliRunner
 
 from cli.app import app
-from config import get_settings
 from store import AssignmentRequest
 from store.enums import RequestKind, RequestStatus
-
-
-@pytest.fixture
-def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_a_finished_generate_request_shows_its_counts_and_skipped_proposals(

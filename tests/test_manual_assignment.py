@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from peewee import Database
 from typer.testing import CliRunner
 
 from cli.app import app
-from config import get_settings
 from store import AssignmentBatch, AssignmentItem, ItemConflict, ReviewerPoolEntry
 from store.enums import BatchSource, BatchStatus, InvitationStatus, ItemStatus, ProposalState
 from store.workload import workloads
@@ -186,14 +184,6 @@ def test_only_managers_of_the_call_and_staff_may_assign(world: World) -> None:
             str(world.entries[0].uuid),
             [str(world.proposals[1].uuid)],
         )
-
-
-@pytest.fixture
-def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def cli_args(world: World, *proposals: int) -> list[str]:

@@ -1,0 +1,425 @@
+"""The seeds/000 assignment-batch API over HTTP, on SQLite and PostgreSQL: status codes, bodies,
+filters, ordering, pagination headers, HEAD, tokens and permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from fastapi.testclient import TestClient
+from peewee import Database
+
+from config import get_settings
+from store import AssignmentBatch, Notification
+from store.clock import utcnow
+from store.enums import BatchSource, BatchStatus
+from tasks.errors import (
+    MSG_CANCEL_NOT_ALLOWED,
+    MSG_CANCELLED,
+    MSG_DEADLINE_IN_PAST,
+    MSG_EXTEND_NOT_ALLOWED,
+    MSG_SEND_NOT_DRAFT,
+    MSG_SENT,
+)
+from tests.factories import make_assignment_batch, make_call, with_token
+from tests.test_batch_actions import World, build_world, snapshot, stub_broker  # noqa: F401
+
+BASE = "http://testserver"
+BATCHES = "/api/assignment-batches/"
+
+
+@pytest.fixture
+def testserver_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """PUBLIC_URL = the TestClient's base URL, so that `url` fields can be followed."""
+    monkeypatch.setenv("PUBLIC_URL", BASE)
+    get_settings.cache_clear()
+    yield BASE
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def world(db: Database, testserver_url: str) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def client(api_client: TestClient) -> TestClient:
+    return api_client
+
+
+def one(world: World, suffix: str = "") -> str:
+    return f"{BATCHES}{world.batch.uuid}/{suffix}"
+
+
+def make_sent(batch: Any, days_ago: int = 1) -> None:
+    sent = utcnow() - timedelta(days=days_ago)
+    AssignmentBatch.update(
+        status=BatchStatus.SENT, sent_at=sent, expires_at=sent + timedelta(days=7)
+    ).where(AssignmentBatch.id == batch.id).execute()
+
+
+def uuids(response: Any) -> list[str]:
+    return [row["uuid"] for row in response.json()]
+
+
+# --- authentication ---------------------------------------------------------------------------
+
+ENDPOINTS = [
+    ("get", BATCHES),
+    ("head", BATCHES),
+    ("post", BATCHES),
+    ("get", BATCHES + "00000000-0000-0000-0000-000000000000/"),
+    ("patch", BATCHES + "00000000-0000-0000-0000-000000000000/"),
+    ("delete", BATCHES + "00000000-0000-0000-0000-000000000000/"),
+    ("post", BATCHES + "00000000-0000-0000-0000-000000000000/send/"),
+    ("get", "/api/my-assignment-batches/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+@pytest.mark.parametrize("authorization", [None, "Token nope", "Bearer nope", "Basic dXNlcg=="])
+def test_every_batch_endpoint_answers_401_without_a_valid_token(
+    client: TestClient, world: World, method: str, path: str, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = client.request(method, path, headers=headers)
+    assert response.status_code == 401
+    if method != "head":
+        assert response.json() == {
+            "detail": "Authentication credentials were not provided or are invalid."
+        }
+
+
+def test_a_token_is_accepted_with_the_token_and_the_bearer_scheme(
+    client: TestClient, world: World
+) -> None:
+    token = with_token(world.manager)["Authorization"].split()[1]
+    for scheme in ("Token", "Bearer", "bearer"):
+        response = client.get(BATCHES, headers={"Authorization": f"{scheme} {token}"})
+        assert response.status_code == 200, scheme
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+
+def test_the_list_is_an_array_of_absolute_urls_with_count_and_link_headers(
+    client: TestClient, world: World
+) -> None:
+    for _ in range(4):
+        make_assignment_batch(world.call)
+    response = client.get(
+        BATCHES, params={"page_size": 2, "page": 2}, headers=with_token(world.manager)
+    )
+    assert response.status_code == 200
+    assert response.headers["X-Result-Count"] == "5"
+    link = response.headers["Link"]
+    assert 'rel="first"' in link and 'rel="prev"' in link and 'rel="next"' in link
+    assert "page=3" in link and 'rel="last"' in link
+    rows = response.json()
+    assert len(rows) == 2 and "items" not in rows[0]
+    assert rows[0]["url"] == f"{BASE}{BATCHES}{rows[0]['uuid']}/"
+    assert rows[0]["call"].startswith(f"{BASE}/api/proposal-protected-calls/")
+
+
+def test_head_answers_the_count_and_links_with_an_empty_body(
+    client: TestClient, world: World
+) -> None:
+    make_assignment_batch(world.call, status=BatchStatus.CANCELLED)
+    headers = with_token(world.manager)
+    response = client.head(BATCHES, params={"status": "draft"}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["X-Result-Count"] == "1"
+    assert 'rel="last"' in response.headers["Link"]
+    assert response.content == b""
+
+
+def test_a_repeated_status_or_source_means_any_of_them(client: TestClient, world: World) -> None:
+    cancelled = make_assignment_batch(world.call, status=BatchStatus.CANCELLED)
+    make_assignment_batch(world.call, status=BatchStatus.RESPONDED, source=BatchSource.MANUAL)
+    headers = with_token(world.manager)
+    response = client.get(BATCHES + "?status=draft&status=cancelled", headers=headers)
+    assert sorted(uuids(response)) == sorted([str(world.batch.uuid), str(cancelled.uuid)])
+    response = client.get(BATCHES + "?source=manual&source=algorithm", headers=headers)
+    assert response.headers["X-Result-Count"] == "3"
+
+
+def test_filters_select_by_call_pool_entry_reviewer_and_sent_range(
+    client: TestClient, world: World
+) -> None:
+    other = make_assignment_batch(world.call)
+    make_sent(world.batch, days_ago=5)
+    headers = with_token(world.staff)
+    entry = world.fresh().reviewer_pool_entry
+    expected = {
+        "call_uuid": (str(world.call.uuid), 2),
+        "reviewer_pool_entry_uuid": (str(entry.uuid), 1),
+        "reviewer_uuid": (str(world.reviewer.uuid), 1),
+    }
+    for name, (value, count) in expected.items():
+        found = uuids(client.get(BATCHES, params={name: value}, headers=headers))
+        assert len(found) == count and str(world.batch.uuid) in found, name
+    after = (utcnow() - timedelta(days=6)).isoformat() + "Z"
+    before = (utcnow() - timedelta(days=4)).isoformat() + "Z"
+    response = client.get(
+        BATCHES, params={"sent_after": after, "sent_before": before}, headers=headers
+    )
+    assert uuids(response) == [str(world.batch.uuid)]
+    assert str(other.uuid) not in uuids(client.get(BATCHES + "?status=sent", headers=headers))
+
+
+def test_o_orders_the_list_by_repeated_keys(client: TestClient, world: World) -> None:
+    newer = make_assignment_batch(world.call)
+    make_sent(world.batch, days_ago=3)
+    make_sent(newer, days_ago=1)
+    headers = with_token(world.manager)
+    ascending = client.get(BATCHES + "?o=sent_at&o=-created", headers=headers)
+    descending = client.get(BATCHES + "?o=-sent_at", headers=headers)
+    assert uuids(ascending) == [str(world.batch.uuid), str(newer.uuid)]
+    assert uuids(descending) == [str(newer.uuid), str(world.batch.uuid)]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=bogus", "status"),
+        ("source=nope", "source"),
+        ("o=bogus", "o"),
+        ("reviewer_pool_entry_uuid=not-a-uuid", "reviewer_pool_entry_uuid"),
+    ],
+)
+def test_a_bad_filter_value_is_400_naming_the_field(
+    client: TestClient, world: World, query: str, field: str
+) -> None:
+    response = client.get(f"{BATCHES}?{query}", headers=with_token(world.manager))
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("sent_after=yesterday", "sent_after"),
+        ("page=0", "page"),
+        ("page_size=100000", "page_size"),
+        ("page=x", "page"),
+        ("call_uuid=%00", "call_uuid"),
+    ],
+)
+def test_a_malformed_query_parameter_is_a_validation_error_naming_it(
+    client: TestClient, world: World, query: str, field: str
+) -> None:
+    response = client.get(f"{BATCHES}?{query}", headers=with_token(world.manager))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert response.json()["error"]["fields"] == [field]
+
+
+@pytest.mark.parametrize("status", list(BatchStatus))
+def test_a_reviewer_lists_only_their_own_sent_responded_or_expired_batches(
+    client: TestClient, world: World, status: BatchStatus
+) -> None:
+    AssignmentBatch.update(status=status).execute()
+    make_assignment_batch(world.call, status=BatchStatus.SENT)  # someone else's
+    response = client.get(BATCHES, headers=with_token(world.reviewer_user))
+    visible = status in (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
+    assert uuids(response) == ([str(world.batch.uuid)] if visible else [])
+
+
+def test_a_manager_of_another_call_and_a_stranger_list_nothing(
+    client: TestClient, world: World
+) -> None:
+    for user in (world.other_manager, world.stranger):
+        response = client.get(BATCHES, headers=with_token(user))
+        assert (response.json(), response.headers["X-Result-Count"]) == ([], "0")
+
+
+# --- one batch --------------------------------------------------------------------------------
+
+
+def test_retrieve_answers_the_batch_with_its_items(client: TestClient, world: World) -> None:
+    response = client.get(one(world), headers=with_token(world.manager))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["uuid"] == str(world.batch.uuid) and body["manager_notes"] == "Thanks!"
+    assert [i["proposal_name"] for i in body["items"]] == ["Qubits", "Gates", "Blocked one"]
+    assert body["items"][0]["batch"] == f"{BASE}{one(world)}"
+    assert (body["items_count"], body["items_pending_count"]) == (3, 2)
+
+
+def test_retrieve_is_404_for_whoever_may_not_see_the_batch(
+    client: TestClient, world: World
+) -> None:
+    for user in (world.reviewer_user, world.other_manager, world.stranger):
+        response = client.get(one(world), headers=with_token(user))
+        assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+
+
+@pytest.mark.parametrize("uuid", ["00000000-0000-0000-0000-000000000000", "nope", "%00"])
+def test_an_unknown_or_malformed_uuid_is_404(client: TestClient, world: World, uuid: str) -> None:
+    response = client.get(f"{BATCHES}{uuid}/", headers=with_token(world.staff))
+    assert response.status_code == 404
+
+
+def test_a_manager_creates_an_empty_manual_draft_for_a_pool_entry(
+    client: TestClient, world: World
+) -> None:
+    entry = world.fresh().reviewer_pool_entry
+    body = {
+        "call_uuid": str(world.call.uuid),
+        "reviewer_pool_entry_uuid": str(entry.uuid),
+        "manager_notes": "Welcome",
+    }
+    response = client.post(BATCHES, json=body, headers=with_token(world.manager))
+    assert response.status_code == 201
+    created = response.json()
+    assert (created["status"], created["source"], created["items"]) == ("draft", "manual", [])
+    assert created["manager_notes"] == "Welcome" and created["created_by_name"] == "Mona Manager"
+    again = client.post(BATCHES, json=body, headers=with_token(world.manager))
+    assert again.json()["uuid"] == created["uuid"]  # one open manual draft per pool entry
+
+
+def test_create_names_its_missing_fields_and_refuses_non_managers(
+    client: TestClient, world: World
+) -> None:
+    response = client.post(BATCHES, json={"manager_notes": "x"}, headers=with_token(world.manager))
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == ["call_uuid", "reviewer_pool_entry_uuid"]
+    entry = world.fresh().reviewer_pool_entry
+    body = {"call_uuid": str(world.call.uuid), "reviewer_pool_entry_uuid": str(entry.uuid)}
+    before = AssignmentBatch.select().count()
+    for user in (world.reviewer_user, world.other_manager):
+        assert client.post(BATCHES, json=body, headers=with_token(user)).status_code == 404
+    assert AssignmentBatch.select().count() == before
+
+
+def test_put_and_patch_set_the_manager_notes(client: TestClient, world: World) -> None:
+    headers = with_token(world.manager)
+    assert (
+        client.put(one(world), json={"manager_notes": "A"}, headers=headers).json()["manager_notes"]
+        == "A"
+    )
+    patched = client.patch(one(world), json={}, headers=headers)
+    assert (patched.status_code, patched.json()["manager_notes"]) == (200, "A")
+    assert client.patch(one(world), json={"manager_notes": "B"}, headers=headers).status_code == 200
+    assert world.fresh().manager_notes == "B"
+
+
+def test_a_body_that_is_not_an_object_or_holds_nul_is_400(client: TestClient, world: World) -> None:
+    headers = with_token(world.manager)
+    for body in ([1, 2], {"manager_notes": "a\x00b"}, {"manager_notes": 5}):
+        response = client.patch(one(world), json=body, headers=headers)
+        assert response.status_code == 400, body
+    raw = client.patch(one(world), content=b"{not json", headers=headers)
+    assert raw.status_code == 400
+    assert world.fresh().manager_notes == "Thanks!"
+
+
+def test_a_reviewers_manager_action_is_403_and_changes_nothing(
+    client: TestClient, world: World
+) -> None:
+    make_sent(world.batch)
+    headers = with_token(world.reviewer_user)
+    before = snapshot()
+    calls = [
+        ("patch", one(world), {"manager_notes": "mine"}),
+        ("delete", one(world), None),
+        ("post", one(world, "cancel/"), None),
+        ("post", one(world, "extend-deadline/"), {"expires_at": "2099-01-01T00:00:00Z"}),
+        ("post", one(world, "send/"), {}),
+    ]
+    for method, path, body in calls:
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 403, path
+        assert response.json() == {"detail": "You do not have permission to perform this action."}
+    assert snapshot() == before
+
+
+def test_delete_removes_a_draft_and_refuses_a_sent_batch(client: TestClient, world: World) -> None:
+    headers = with_token(world.manager)
+    sent = make_assignment_batch(world.call)
+    make_sent(sent)
+    refused = client.delete(f"{BATCHES}{sent.uuid}/", headers=headers)
+    assert refused.status_code == 400 and "error" in refused.json()
+    response = client.delete(one(world), headers=headers)
+    assert (response.status_code, response.content) == (204, b"")
+    assert client.get(one(world), headers=headers).status_code == 404
+
+
+def test_cancel_answers_its_message_then_refuses_a_second_time(
+    client: TestClient, world: World
+) -> None:
+    headers = with_token(world.manager)
+    first = client.post(one(world, "cancel/"), headers=headers)
+    assert (first.status_code, first.json()) == (200, {"message": MSG_CANCELLED})
+    second = client.post(one(world, "cancel/"), headers=headers)
+    assert (second.status_code, second.json()) == (400, {"error": MSG_CANCEL_NOT_ALLOWED})
+
+
+def test_extend_deadline_moves_it_or_answers_domain_messages(
+    client: TestClient, world: World
+) -> None:
+    headers = with_token(world.manager)
+    draft = client.post(
+        one(world, "extend-deadline/"), json={"expires_at": "2099-01-01T00:00:00Z"}, headers=headers
+    )
+    assert (draft.status_code, draft.json()) == (400, {"error": MSG_EXTEND_NOT_ALLOWED})
+    make_sent(world.batch)
+    past = client.post(
+        one(world, "extend-deadline/"), json={"expires_at": "2001-01-01T00:00:00Z"}, headers=headers
+    )
+    assert (past.status_code, past.json()) == (400, {"expires_at": [MSG_DEADLINE_IN_PAST]})
+    missing = client.post(one(world, "extend-deadline/"), json={}, headers=headers)
+    assert (missing.status_code, missing.json()["error"]["fields"]) == (400, ["expires_at"])
+    ok = client.post(
+        one(world, "extend-deadline/"),
+        json={"expires_at": "2099-01-01T12:00:00+02:00"},
+        headers=headers,
+    )
+    assert (ok.status_code, ok.json()) == (
+        200,
+        {"expires_at": "2099-01-01T10:00:00Z", "status": "sent"},
+    )
+
+
+def test_send_invites_the_reviewer_once(
+    client: TestClient,
+    world: World,
+    stub_broker: StubBroker,  # noqa: F811
+) -> None:
+    headers = with_token(world.manager)
+    response = client.post(one(world, "send/"), json={"manager_notes": "Please"}, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["detail"] == MSG_SENT and response.json()["expires_at"].endswith("Z")
+    assert (world.fresh().status, world.fresh().manager_notes) == (BatchStatus.SENT, "Please")
+    assert Notification.select().count() == 1
+    queued = sum(queue.qsize() for queue in stub_broker.queues.values())
+    assert queued == 1  # the delivery, enqueued after the commit
+    again = client.post(one(world, "send/"), headers=headers)
+    assert (again.status_code, again.json()) == (400, {"error": MSG_SEND_NOT_DRAFT})
+
+
+# --- my batches -------------------------------------------------------------------------------
+
+
+def test_my_batches_are_my_sent_ones_newest_first_with_items(
+    client: TestClient, world: World
+) -> None:
+    newer = make_assignment_batch(world.call, world.reviewer)
+    make_sent(world.batch, days_ago=3)
+    make_sent(newer, days_ago=1)
+    make_assignment_batch(make_call(), world.reviewer)  # a draft: not listed
+    headers = with_token(world.reviewer_user)
+    response = client.get("/api/my-assignment-batches/", headers=headers)
+    assert uuids(response) == [str(newer.uuid), str(world.batch.uuid)]
+    assert response.headers["X-Result-Count"] == "2" and "items" in response.json()[0]
+    head = client.head("/api/my-assignment-batches/", headers=headers)
+    assert (head.headers["X-Result-Count"], head.content) == ("2", b"")
+    mine = client.get(f"/api/my-assignment-batches/{world.batch.uuid}/", headers=headers)
+    assert mine.status_code == 200 and len(mine.json()["items"]) == 3
+    others = client.get(
+        f"/api/my-assignment-batches/{world.batch.uuid}/", headers=with_token(world.manager)
+    )
+    assert others.status_code == 404
