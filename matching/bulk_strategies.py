@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-#: Score precision of the exact solver: scores are integers in units of 1e-6.
-SCORE_SCALE = 1_000_000
+from matching.problem import MatchingProblem, Pairs, Reviewers, Targets, int_array
+from matching.reasons import Algorithm
+from matching.residual import SolveOptions
+from matching.solve import solve
+
 #: The convex load cost of `expertise_based` with considerWorkload: each assignment costs this
 #: much affinity per open assignment the reviewer already has (counting this request), so a
 #: reviewer with 20 more open reviews needs 1.0 more affinity to be preferred.
@@ -163,19 +165,25 @@ def assign_expertise_based(
 ) -> BulkOutcome:
     """Maximise the number of reviews assigned, then their total affinity, in one exact solve.
 
-    A min-cost flow: source -> review -> (reviewer, proposal) gate of capacity 1 -> reviewer ->
-    sink through one arc per free slot. With `consider_workload` the k-th new slot of a reviewer
-    costs LOAD_COST_PER_OPEN_ASSIGNMENT x (workload + k), a convex cost, so busy reviewers are
-    used less. An overflow arc source -> sink, dearer than any assignment saves, carries the
-    reviews nobody can take. Missing scores count as 0.
+    The engine's `optimal` min-cost flow over every eligible (review, reviewer) pair (a missing
+    score counts as 0); reviews of one proposal share a reviewer limit of one. With
+    `consider_workload` the k-th new assignment of a reviewer costs
+    LOAD_COST_PER_OPEN_ASSIGNMENT x (workload + k), a convex cost, so busy reviewers are used less.
     """
     outcome = BulkOutcome()
     if not targets:
         return outcome
-    graph = _ExpertiseFlow(targets, reviewers, scores, consider_workload)
-    assigned = graph.solve()
+    result = solve(
+        _expertise_problem(targets, reviewers, scores),
+        Algorithm.OPTIMAL,
+        options=SolveOptions(
+            load_weight=LOAD_COST_PER_OPEN_ASSIGNMENT if consider_workload else 0.0
+        ),
+    )
     loads = _Loads(reviewers)
-    for i, r in sorted(assigned.items()):
+    for i, r in sorted(
+        zip(result.pairs.target.tolist(), result.pairs.reviewer.tolist(), strict=True)
+    ):
         loads.take(targets[i], r)
         outcome.assigned[i] = r
     for i, target in enumerate(targets):
@@ -184,84 +192,31 @@ def assign_expertise_based(
     return outcome
 
 
-class _ExpertiseFlow:
-    """The flow network of `assign_expertise_based`, built from arrays and solved once."""
-
-    def __init__(
-        self,
-        targets: Sequence[BulkTarget],
-        reviewers: Sequence[BulkReviewer],
-        scores: Mapping[tuple[int, int], float],
-        consider_workload: bool,
-    ) -> None:
-        self.targets, self.reviewers = targets, reviewers
-        self.scores, self.consider_workload = scores, consider_workload
-        self.tails: list[int] = []
-        self.heads: list[int] = []
-        self.caps: list[int] = []
-        self.costs: list[int] = []
-        self.pair_arcs: dict[int, tuple[int, int]] = {}  # arc index -> (target, reviewer)
-
-    def _arc(self, tail: int, head: int, cap: int, cost: int) -> int:
-        self.tails.append(tail)
-        self.heads.append(head)
-        self.caps.append(cap)
-        self.costs.append(cost)
-        return len(self.tails) - 1
-
-    def solve(self) -> dict[int, int]:
-        n_t, n_r = len(self.targets), len(self.reviewers)
-        source, sink = 0, 1
-        target_node = 2
-        reviewer_node = target_node + n_t
-        next_node = reviewer_node + n_r
-        gates: dict[tuple[int, int], int] = {}
-        max_score = 0
-        for i, target in enumerate(self.targets):
-            self._arc(source, target_node + i, 1, 0)
-            for r in range(n_r):
-                if r in target.ineligible:
-                    continue
-                gate = gates.get((r, target.proposal))
-                if gate is None:
-                    gate = gates[(r, target.proposal)] = next_node
-                    next_node += 1
-                    self._arc(gate, reviewer_node + r, 1, 0)
-                score = round(self.scores.get((i, r), 0.0) * SCORE_SCALE)
-                max_score = max(max_score, abs(score))
-                self.pair_arcs[self._arc(target_node + i, gate, 1, -score)] = (i, r)
-        eligible_count = [0] * n_r
-        for r, _proposal in gates:
-            eligible_count[r] += 1
-        max_load_cost = self._slot_arcs(reviewer_node, sink, eligible_count)
-        # Dearer than any change of total cost that one more assignment can cause, so the
-        # number of reviews assigned is maximised first and affinity second.
-        overflow = 2 * (n_t + 1) * (max_score + max_load_cost) + 1
-        self._arc(source, sink, n_t, overflow)
-
-        flow = min_cost_flow.SimpleMinCostFlow()
-        arcs = flow.add_arcs_with_capacity_and_unit_cost(
-            np.array(self.tails), np.array(self.heads), np.array(self.caps), np.array(self.costs)
-        )
-        flow.set_nodes_supplies(np.array([source, sink]), np.array([n_t, -n_t]))
-        status = flow.solve()
-        if status != flow.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed with status {status}")
-        flows = flow.flows(arcs)
-        return {self.pair_arcs[a][0]: self.pair_arcs[a][1] for a in self.pair_arcs if flows[a] > 0}
-
-    def _slot_arcs(self, reviewer_node: int, sink: int, eligible_count: list[int]) -> int:
-        """One arc per usable free slot of each reviewer; returns the dearest slot's cost."""
-        dearest = 0
-        for r, reviewer in enumerate(self.reviewers):
-            free = eligible_count[r]
-            if reviewer.max_workload is not None:
-                free = min(free, max(0, reviewer.max_workload - reviewer.workload))
-            for k in range(free):
-                cost = 0
-                if self.consider_workload:
-                    load = reviewer.workload + k
-                    cost = round(LOAD_COST_PER_OPEN_ASSIGNMENT * load * SCORE_SCALE)
-                dearest = max(dearest, cost)
-                self._arc(reviewer_node + r, sink, 1, cost)
-        return dearest
+def _expertise_problem(
+    targets: Sequence[BulkTarget],
+    reviewers: Sequence[BulkReviewer],
+    scores: Mapping[tuple[int, int], float],
+) -> MatchingProblem:
+    pairs = [
+        (i, r, scores.get((i, r), 0.0))
+        for i, target in enumerate(targets)
+        for r in range(len(reviewers))
+        if r not in target.ineligible
+    ]
+    proposal_index: dict[int, int] = {}
+    proposals = [proposal_index.setdefault(t.proposal, len(proposal_index)) for t in targets]
+    capacity = [
+        len(targets) if r.max_workload is None else max(0, r.max_workload - r.workload)
+        for r in reviewers
+    ]
+    return MatchingProblem(
+        targets=Targets(
+            list(range(len(targets))), int_array(np.ones(len(targets))), int_array(proposals)
+        ),
+        reviewers=Reviewers(
+            [r.label for r in reviewers],
+            int_array(capacity),
+            current_load=int_array([r.workload for r in reviewers]),
+        ),
+        candidates=Pairs.of([p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]),
+    )
