@@ -40,14 +40,21 @@ def _free_port() -> int:
 class EmbeddedRedis:
     """A redis-server child process on a free loopback port, stopped on exit."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None, durable: bool = False) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = port or _free_port()
+        #: keep an append-only file synced on every write, so a restart loses nothing
+        self.durable = durable
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def _persistence(self) -> list[str]:
+        if self.durable:
+            return ["--appendonly", "yes", "--appendfsync", "always"]
+        return ["--appendonly", "no"]
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -61,8 +68,7 @@ class EmbeddedRedis:
                 "127.0.0.1",
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *self._persistence(),
                 "--dir",
                 str(self.data_dir.resolve()),
             ],
