@@ -5,3 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 ROUTERS: list[APIRouter] = []
+
+from api.items import router as items_router  # noqa: E402
+
+ROUTERS.append(items_router)
+
+from api.batches import router as batches_router  # noqa: E402
+from api.calls import router as calls_router  # noqa: E402
+from api.reviews import router as reviews_router  # noqa: E402
+
+ROUTERS += [batches_router, calls_router, reviews_router]

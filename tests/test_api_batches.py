@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from peewee import Database
 
 from config import get_settings
-from store import AssignmentBatch, Notification
+from store import AssignmentBatch, AssignmentItem, Notification
 from store.clock import utcnow
 from store.enums import BatchSource, BatchStatus
 from tasks.errors import (
@@ -21,6 +21,7 @@ from tasks.errors import (
     MSG_CANCELLED,
     MSG_DEADLINE_IN_PAST,
     MSG_EXTEND_NOT_ALLOWED,
+    MSG_POOL_ENTRY_NOT_ELIGIBLE,
     MSG_SEND_NOT_DRAFT,
     MSG_SENT,
 )
@@ -144,6 +145,9 @@ def test_a_repeated_status_or_source_means_any_of_them(client: TestClient, world
     assert sorted(uuids(response)) == sorted([str(world.batch.uuid), str(cancelled.uuid)])
     response = client.get(BATCHES + "?source=manual&source=algorithm", headers=headers)
     assert response.headers["X-Result-Count"] == "3"
+    paged = client.get(BATCHES + "?status=draft&status=cancelled&page_size=1", headers=headers)
+    next_link = paged.headers["Link"].split(", ")[-1]
+    assert "status=draft&status=cancelled" in next_link and "page=2" in next_link
 
 
 def test_filters_select_by_call_pool_entry_reviewer_and_sent_range(
@@ -206,6 +210,8 @@ def test_a_bad_filter_value_is_400_naming_the_field(
         ("page_size=100000", "page_size"),
         ("page=x", "page"),
         ("call_uuid=%00", "call_uuid"),
+        ("sent_after=0001-01-01T00:00:00%2B05:00", "sent_after"),
+        ("sent_before=9999-12-31T23:00:00-05:00", "sent_before"),
     ],
 )
 def test_a_malformed_query_parameter_is_a_validation_error_naming_it(
@@ -371,8 +377,9 @@ def test_extend_deadline_moves_it_or_answers_domain_messages(
         one(world, "extend-deadline/"), json={"expires_at": "2001-01-01T00:00:00Z"}, headers=headers
     )
     assert (past.status_code, past.json()) == (400, {"expires_at": [MSG_DEADLINE_IN_PAST]})
-    missing = client.post(one(world, "extend-deadline/"), json={}, headers=headers)
-    assert (missing.status_code, missing.json()["error"]["fields"]) == (400, ["expires_at"])
+    for body in ({}, {"expires_at": "9999-12-31T23:00:00-05:00"}, {"expires_at": "soon"}):
+        refused = client.post(one(world, "extend-deadline/"), json=body, headers=headers)
+        assert (refused.status_code, refused.json()["error"]["fields"]) == (400, ["expires_at"])
     ok = client.post(
         one(world, "extend-deadline/"),
         json={"expires_at": "2099-01-01T12:00:00+02:00"},
@@ -401,25 +408,68 @@ def test_send_invites_the_reviewer_once(
     assert (again.status_code, again.json()) == (400, {"error": MSG_SEND_NOT_DRAFT})
 
 
-# --- my batches -------------------------------------------------------------------------------
-
-
-def test_my_batches_are_my_sent_ones_newest_first_with_items(
+def test_retrieved_items_carry_what_the_published_client_requires(
     client: TestClient, world: World
 ) -> None:
-    newer = make_assignment_batch(world.call, world.reviewer)
-    make_sent(world.batch, days_ago=3)
-    make_sent(newer, days_ago=1)
-    make_assignment_batch(make_call(), world.reviewer)  # a draft: not listed
-    headers = with_token(world.reviewer_user)
-    response = client.get("/api/my-assignment-batches/", headers=headers)
-    assert uuids(response) == [str(newer.uuid), str(world.batch.uuid)]
-    assert response.headers["X-Result-Count"] == "2" and "items" in response.json()[0]
-    head = client.head("/api/my-assignment-batches/", headers=headers)
-    assert (head.headers["X-Result-Count"], head.content) == ("2", b"")
-    mine = client.get(f"/api/my-assignment-batches/{world.batch.uuid}/", headers=headers)
-    assert mine.status_code == 200 and len(mine.json()["items"]) == 3
-    others = client.get(
-        f"/api/my-assignment-batches/{world.batch.uuid}/", headers=with_token(world.manager)
-    )
-    assert others.status_code == 404
+    AssignmentItem.update(
+        override_reason="Checked", override_by=world.manager, override_at=utcnow()
+    ).where(AssignmentItem.id == world.items[2].id).execute()
+    items = client.get(one(world), headers=with_token(world.manager)).json()["items"]
+    assert [i["review_uuid"] for i in items] == ["00000000-0000-0000-0000-000000000000"] * 3
+    assert [i["overridden_by_name"] for i in items] == ["", "", "Mona Manager"]
+    assert items[2]["override_reason"] == "Checked" and items[2]["overridden_at"].endswith("Z")
+    assert items[0]["overridden_at"] is None and "proposal_summary" not in items[0]
+
+
+def test_a_manager_of_another_call_gets_404_for_every_action_and_nothing_changes(
+    client: TestClient, world: World
+) -> None:
+    make_sent(world.batch)
+    headers = with_token(world.other_manager)
+    before = snapshot()
+    for method, path, body in [
+        ("put", one(world), {"manager_notes": "x"}),
+        ("delete", one(world), None),
+        ("post", one(world, "cancel/"), None),
+        ("post", one(world, "extend-deadline/"), {"expires_at": "2099-01-01T00:00:00Z"}),
+        ("post", one(world, "send/"), None),
+    ]:
+        response = client.request(method, path, json=body, headers=headers)
+        assert (response.status_code, response.json()) == (404, {"detail": "Not found."}), path
+    assert snapshot() == before
+
+
+def test_create_refuses_a_pool_entry_of_another_call_and_an_unknown_call(
+    client: TestClient, world: World
+) -> None:
+    foreign = make_assignment_batch(make_call()).reviewer_pool_entry
+    headers = with_token(world.staff)
+    body = {"call_uuid": str(world.call.uuid), "reviewer_pool_entry_uuid": str(foreign.uuid)}
+    response = client.post(BATCHES, json=body, headers=headers)
+    assert (response.status_code, response.json()) == (400, {"error": MSG_POOL_ENTRY_NOT_ELIGIBLE})
+    unknown = client.post(BATCHES, json={**body, "call_uuid": "no-such-call"}, headers=headers)
+    assert unknown.status_code == 404
+
+
+def test_openapi_documents_every_batch_call_and_review_operation(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    expected = {
+        BATCHES: {"get", "head", "post"},
+        BATCHES + "{uuid}/": {"get", "put", "patch", "delete"},
+        BATCHES + "{uuid}/cancel/": {"post"},
+        BATCHES + "{uuid}/extend-deadline/": {"post"},
+        BATCHES + "{uuid}/send/": {"post"},
+        "/api/my-assignment-batches/": {"get", "head"},
+        "/api/my-assignment-batches/{uuid}/": {"get"},
+        "/api/proposal-protected-calls/{uuid}/generate-assignments/": {"post"},
+        "/api/proposal-protected-calls/{uuid}/create-manual-assignment/": {"post"},
+        "/api/proposal-protected-calls/{uuid}/send-all-assignments/": {"post"},
+        "/v1/reviews/assign": {"post"},
+        "/v1/assignment-requests/{request_id}": {"get"},
+    }
+    assert {path: set(paths[path]) for path in expected} == expected
+    assign = paths["/v1/reviews/assign"]["post"]
+    assert {"200", "202"} <= set(assign["responses"])
+    body_schema = assign["requestBody"]["content"]["application/json"]["schema"]
+    assert "reviewIds" in body_schema["properties"]
+    assert client.get("/docs").status_code == 200

@@ -248,6 +248,15 @@ def test_ordering_by_affinity_score_puts_unscored_items_last_both_ways(
     assert ordered("-affinity_score") == ids(first, second, unscored)
 
 
+def test_comma_separated_ordering_keys_are_read_like_repeated_ones(
+    api_client: TestClient, world: World
+) -> None:
+    params = {"o": "status,-affinity_score", "batch_uuid": str(world.sent.uuid)}
+    rows = api_client.get(ITEMS, params=params, headers=world.auth["staff"]).json()
+    first, second, blocked = world.items
+    assert uuids(rows) == ids(blocked, first, second)
+
+
 def test_ordering_by_status_then_created(api_client: TestClient, world: World) -> None:
     params = {"o": ["-status", "created"], "batch_uuid": str(world.sent.uuid)}
     rows = api_client.get(ITEMS, params=params, headers=world.auth["staff"]).json()

@@ -1,0 +1,143 @@
+"""The call-level actions of interfaces.md, under `/api/proposal-protected-calls/{uuid}/`.
+
+generate-assignments is a queued request (api/reviews.py: waits by default, `Prefer:
+respond-async` gives 202); manual assignment and send-all run at once. Only the call's managers
+and staff may act: a reviewer of its pool gets 403, anyone else 404, before anything is queued.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.batches import Text, Token
+from api.deps import CurrentUser
+from api.reviews import IdempotencyKey, PreferHeader, queued_answer, queued_responses
+from store.enums import RequestKind
+from tasks.access import require_call_manager
+from tasks.batch_results import deliver
+from tasks.batch_send import send_all
+from tasks.generate import MAX_REVIEWERS_PER_PROPOSAL
+from tasks.generate_actor import enqueue_generate
+from tasks.manual_assignment import create_manual_assignment
+
+CALL = "/api/proposal-protected-calls/{uuid}/"
+MAX_IDS = 100_000
+
+router = APIRouter(tags=["proposal-protected-calls"])
+
+
+class GenerateAssignments(BaseModel):
+    proposal_uuids: list[Token] | None = Field(
+        default=None,
+        max_length=MAX_IDS,
+        description="Only these proposals; all that still need reviewers when absent.",
+    )
+    reviewers_per_proposal: int | None = Field(
+        default=None, ge=1, le=MAX_REVIEWERS_PER_PROPOSAL, description="Default: the call's."
+    )
+    algorithm: Token | None = Field(default=None, description="optimal, fair or greedy.")
+
+
+class ManualAssignment(BaseModel):
+    reviewer_pool_entry_uuid: Token
+    proposal_uuids: list[Token] = Field(min_length=1, max_length=MAX_IDS)
+    manager_notes: Text = ""
+    override_workload_limit: bool = False
+
+
+class SendAll(BaseModel):
+    batch_uuids: list[Token] | None = Field(
+        default=None, max_length=MAX_IDS, description="Only these; every draft when absent."
+    )
+
+
+class SkippedProposalOut(BaseModel):
+    proposal_uuid: str
+    proposal_name: str
+    reason: str
+
+
+class GenerateOut(BaseModel):
+    batches_created: int
+    items_created: int
+    proposals_processed: int
+    skipped_proposals: list[SkippedProposalOut]
+
+
+class ManualOut(BaseModel):
+    batch_uuid: str | None = Field(description="null when nothing was added and no draft exists")
+    items_created: int
+    skipped_proposals: list[SkippedProposalOut]
+
+
+class SkippedBatchOut(BaseModel):
+    batch_uuid: str
+    reason: str
+
+
+class SendAllOut(BaseModel):
+    batches_sent: int
+    skipped: list[SkippedBatchOut]
+
+
+@router.post(
+    CALL + "generate-assignments/",
+    summary="Generate assignments (queued)",
+    responses=queued_responses(GenerateOut),
+)
+def generate_assignments(
+    user: CurrentUser,
+    uuid: str,
+    body: Annotated[GenerateAssignments | None, Body()] = None,
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    call = require_call_manager(user, uuid)
+    options = body or GenerateAssignments()
+    request = enqueue_generate(
+        str(call.uuid),
+        acting_user=str(user.uuid),
+        proposal_uuids=options.proposal_uuids,
+        reviewers_per_proposal=options.reviewers_per_proposal,
+        algorithm=options.algorithm,
+        idempotency_key=idempotency_key,
+        requested_by=user.id,
+    )
+    return queued_answer(user, request, RequestKind.GENERATE_ASSIGNMENTS, prefer)
+
+
+@router.post(
+    CALL + "create-manual-assignment/",
+    summary="Create a manual assignment",
+    responses={200: {"model": ManualOut}},
+)
+def create_manual(user: CurrentUser, uuid: str, body: ManualAssignment) -> JSONResponse:
+    call = require_call_manager(user, uuid)
+    answer = create_manual_assignment(
+        user,
+        str(call.uuid),
+        body.reviewer_pool_entry_uuid,
+        body.proposal_uuids,
+        manager_notes=body.manager_notes,
+        override_workload_limit=body.override_workload_limit,
+    )
+    return JSONResponse(answer)
+
+
+@router.post(
+    CALL + "send-all-assignments/",
+    summary="Send all draft assignment batches",
+    responses={200: {"model": SendAllOut}},
+)
+def send_all_assignments(
+    user: CurrentUser, uuid: str, body: Annotated[SendAll | None, Body()] = None
+) -> JSONResponse:
+    call = require_call_manager(user, uuid)
+    wanted = body.batch_uuids if body is not None else None
+    result = send_all(user, str(call.uuid), wanted)
+    deliver(result)
+    return JSONResponse(result.body)

@@ -1,0 +1,224 @@
+"""seeds/004 `POST /v1/reviews/assign`, and reading a queued request back.
+
+A queued request (bulk assign, generate-assignments) waits for its result by default and answers
+with the result's own status and body; with `Prefer: respond-async`, or when the wait runs past
+REVIEWQ_API_WAIT_SECONDS (default 30; a `Prefer: wait=N` shortens it), it answers 202 with the
+request JSON and a `Location` of `GET /v1/assignment-requests/{id}`. An `Idempotency-Key`
+header is the request's idempotency key: the same key again answers the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentUser
+from store import AssignmentRequest, User
+from store.clock import to_naive_utc
+from store.enums import RequestKind
+from store.lookups import as_uuid
+from tasks.access import reviews_not_managed
+from tasks.assign_request import AssignReviewsBody, parse_assign_request
+from tasks.errors import NotFound, ReviewqError, ReviewsNotFound, ValidationFailed
+from tasks.outbox import public_url
+from tasks.producers import enqueue_assign_reviews
+from tasks.requests import RequestTimeout, request_json, wait_for_request
+
+DEFAULT_WAIT_SECONDS = 30.0
+WAIT_ENV = "REVIEWQ_API_WAIT_SECONDS"
+REQUESTS_PATH = "/v1/assignment-requests/"
+
+PreferHeader = Annotated[
+    str | None,
+    Header(description="`respond-async`: answer 202 at once; `wait=N`: wait at most N s."),
+]
+IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+
+router = APIRouter(tags=["reviews"])
+
+
+class AssignmentOut(BaseModel):
+    reviewId: str  # noqa: N815 (the seeds/004 names)
+    assignedTo: str | None  # noqa: N815
+    status: str = Field(description="success or failed")
+    error: str | None = Field(default=None, description="Why it failed (failed only).")
+
+
+class ReviewerSummaryOut(BaseModel):
+    userId: str  # noqa: N815
+    assignedCount: int  # noqa: N815
+    totalWorkload: int  # noqa: N815
+
+
+class AssignOut(BaseModel):
+    """The seeds/004 answer (its example's form: `summary` is a list)."""
+
+    assigned: int
+    failed: int
+    assignments: list[AssignmentOut]
+    summary: list[ReviewerSummaryOut]
+
+
+class RequestOut(BaseModel):
+    """A queued request (tasks.requests.request_json); `result` is the answer once finished."""
+
+    id: str
+    kind: str
+    status: str = Field(description="queued, running, succeeded or failed")
+    idempotency_key: str | None
+    http_status: int | None
+    attempts: int
+    created: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+
+
+def queued_responses(model: Any) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a queued request: its answer, or 202 with the request and a Location."""
+    return {
+        200: {"model": model},
+        202: {"model": RequestOut, "description": "Queued: read the result at `Location`."},
+    }
+
+
+class IdempotencyKeyReused(ReviewqError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was already used for another request.")
+
+
+def _preferences(prefer: str | None) -> dict[str, str]:
+    """RFC 7240 preferences: `respond-async, wait=10` -> {"respond-async": "", "wait": "10"}."""
+    out: dict[str, str] = {}
+    for part in (prefer or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name:
+            out[name.strip().lower()] = value.strip().strip('"')
+    return out
+
+
+def wait_seconds(preferences: dict[str, str]) -> float:
+    """How long to wait for a result: the configured limit, or less if `Prefer: wait=N`."""
+    try:
+        limit = float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_SECONDS))
+    except ValueError:
+        limit = DEFAULT_WAIT_SECONDS
+    try:
+        asked = float(preferences.get("wait", limit))
+    except ValueError:
+        asked = limit
+    return max(0.0, min(asked, limit))
+
+
+def accepted(request: AssignmentRequest) -> JSONResponse:
+    """202 with the request as it stands and where to read it back."""
+    current = AssignmentRequest.get_by_id(request.id)
+    headers = {
+        "Location": f"{public_url()}{REQUESTS_PATH}{current.uuid}",
+        "Preference-Applied": "respond-async",
+    }
+    return JSONResponse(request_json(current), status_code=202, headers=headers)
+
+
+def queued_answer(
+    user: User, request: AssignmentRequest, kind: RequestKind, prefer: str | None
+) -> JSONResponse:
+    """The answer to `user`'s queued request: its result once finished, or 202 (see the
+    module). A key that names another user's request, or one of another kind, is a conflict."""
+    if request.kind != kind or request.requested_by_id != user.id:
+        raise IdempotencyKeyReused()
+    preferences = _preferences(prefer)
+    if "respond-async" in preferences:
+        return accepted(request)
+    try:
+        done = wait_for_request(request.uuid, timeout=wait_seconds(preferences))
+    except RequestTimeout:
+        return accepted(request)
+    return JSONResponse(done.result, status_code=done.http_status or 200)
+
+
+def _reject_nul(value: Any, field: str = "body") -> None:
+    """PostgreSQL stores no NUL character: refuse one anywhere in the body, naming the field."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationFailed([{"field": field, "message": "must not contain NUL characters"}])
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(key, field)
+            _reject_nul(item, f"{field}.{key}" if field != "body" else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_nul(item, f"{field}.{index}")
+
+
+def _check_assign_request(user: User, raw: Any) -> None:
+    """Refuse now what the worker would refuse anyway, and reviews the user may not touch."""
+    _reject_nul(raw)
+    body, _strategy = parse_assign_request(raw)
+    if body.deadline is not None:
+        try:
+            to_naive_utc(body.deadline)
+        except OverflowError:
+            message = "Date out of range once converted to UTC."
+            raise ValidationFailed([{"field": "deadline", "message": message}]) from None
+    hidden = reviews_not_managed(user, body.reviewIds)
+    if hidden:
+        raise ReviewsNotFound(hidden)
+
+
+def _inlined(schema: Any, defs: dict[str, Any] | None = None) -> Any:
+    """A JSON schema with its local `$defs` references inlined (OpenAPI has no `$defs`)."""
+    if defs is None and isinstance(schema, dict):
+        defs = schema.pop("$defs", {})
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and defs is not None:
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inlined(value, defs) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_inlined(value, defs) for value in schema]
+    return schema
+
+
+ASSIGN_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": _inlined(AssignReviewsBody.model_json_schema())}},
+}
+
+
+@router.post(
+    "/v1/reviews/assign",
+    summary="Assign Reviews",
+    description="Bulk assign multiple reviews to reviewers (seeds/004).",
+    openapi_extra={"requestBody": ASSIGN_BODY},
+    responses=queued_responses(AssignOut),
+)
+def assign_reviews(
+    user: CurrentUser,
+    raw: Annotated[Any, Body()],
+    prefer: PreferHeader = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    _check_assign_request(user, raw)
+    request = enqueue_assign_reviews(raw, idempotency_key=idempotency_key, requested_by=user.id)
+    return queued_answer(user, request, RequestKind.ASSIGN_REVIEWS, prefer)
+
+
+@router.get(
+    REQUESTS_PATH + "{request_id}",
+    summary="A queued assignment request and its result",
+    responses={200: {"model": RequestOut}},
+)
+def get_assignment_request(user: CurrentUser, request_id: str) -> JSONResponse:
+    parsed = as_uuid(request_id)
+    request = AssignmentRequest.get_or_none(AssignmentRequest.uuid == parsed) if parsed else None
+    if request is None or not (user.is_staff or request.requested_by_id == user.id):
+        raise NotFound("assignment request")
+    return JSONResponse(request_json(request))
