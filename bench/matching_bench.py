@@ -36,7 +36,7 @@ from matching.reasons import ExclusionKind
 from matching.synthetic import synthetic_problem, synthetic_texts
 from matching.validation import max_assignable
 
-MIDL = Path("/work/shared/data/midl")
+MIDL = Path(__file__).resolve().parents[2] / "shared" / "data" / "midl"  # ../shared
 ALGORITHMS = ("greedy", "optimal", "fair")
 Figures = dict[str, Any]
 

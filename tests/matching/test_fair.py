@@ -16,7 +16,8 @@ from matching.validation import find_violations
 from tests.matching.exact import integer_max_min
 from tests.matching.problems import complete_problem, problems, random_problem
 
-MIDL = Path("/work/shared/data/midl")
+# ../shared beside the repository, as on every developer machine and in CI
+MIDL = Path(__file__).resolve().parents[3] / "shared" / "data" / "midl"
 
 
 def contended(seed: int) -> MatchingProblem:

@@ -108,7 +108,8 @@ def test_a_reviewer_never_serves_two_targets_of_one_proposal() -> None:
     assert result.metrics.total == pytest.approx(1.1)
 
 
-MIDL = Path("/work/shared/data/midl")
+# ../shared beside the repository, as on every developer machine and in CI
+MIDL = Path(__file__).resolve().parents[3] / "shared" / "data" / "midl"
 
 
 def midl(with_lower_loads: bool) -> MatchingProblem:
