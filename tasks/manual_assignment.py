@@ -76,7 +76,8 @@ def create_manual_assignment(
     skipped with a reason; unless `override_workload_limit`, RuleViolation (ending in
     MSG_OVER_WORKLOAD_SUFFIX) when the reviewer's workload in the call plus the new pending
     items would exceed max_assignments. Non-empty `manager_notes` replace the draft's notes.
-    `batch_uuid` is null when nothing was added and the entry has no manual draft.
+    The draft exists afterwards even when nothing was added, so `batch_uuid` always names it
+    (the published client requires it); send-all skips a draft without pending items.
     """
     if not proposal_uuids:
         raise ValidationFailed([{"field": "proposal_uuids", "message": "name one or more"}])
@@ -88,14 +89,14 @@ def create_manual_assignment(
         decision = _decide(entry, draft, proposals)
         if not override_workload_limit:
             _check_workload(call, entry, decision.to_add)
-        if decision.to_add and draft is None:
+        if draft is None:
             draft = open_draft(entry, source=BatchSource.MANUAL, created_by_id=actor.id)
-        created = _add(entry, draft, decision.to_add, call) if draft is not None else 0
-        if draft is not None and manager_notes:
+        created = _add(entry, draft, decision.to_add, call)
+        if manager_notes:
             draft.manager_notes = manager_notes
             draft.save()
     return {
-        "batch_uuid": str(draft.uuid) if draft is not None else None,
+        "batch_uuid": str(draft.uuid),
         "items_created": created,
         "skipped_proposals": decision.skipped,
     }

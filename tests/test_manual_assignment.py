@@ -114,10 +114,10 @@ def test_an_unassignable_proposal_is_skipped_with_its_state(world: World) -> Non
     answer = create_manual_assignment(
         world.staff, str(world.call.uuid), str(world.entries[0].uuid), [str(rejected.uuid)]
     )
-    assert answer["batch_uuid"] is None
     assert answer["items_created"] == 0
     assert "rejected" in answer["skipped_proposals"][0]["reason"]
-    assert AssignmentBatch.select().count() == 0
+    draft = AssignmentBatch.get(AssignmentBatch.uuid == answer["batch_uuid"])  # always named
+    assert draft.status == BatchStatus.DRAFT and draft.items.count() == 0
 
 
 def test_above_max_assignments_is_refused_and_nothing_is_written(world: World) -> None:
