@@ -169,14 +169,15 @@ def _items_by_batch(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         .order_by(AssignmentItem.batch, AssignmentItem.id)
     )
     items = list(query)
-    conflicts = _blocking_conflict_counts([item.id for item in items])
+    conflicts = blocking_conflict_counts([item.id for item in items])
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         out[item.batch_id].append(item_json(item, coi_count=conflicts.get(item.id, 0)))
     return out
 
 
-def _blocking_conflict_counts(item_ids: list[int]) -> dict[int, int]:
+def blocking_conflict_counts(item_ids: list[int]) -> dict[int, int]:
+    """item id -> how many of its linked conflict records still block it (pending, recused)."""
     if not item_ids:
         return {}
     query = (

@@ -124,13 +124,13 @@ def _visible(actor: User) -> Any:
 
 def _filtered(query: Any, filters: BatchFilters) -> Any:
     if filters.call_uuid is not None:
-        call_ids = Call.select(Call.id).where(_uuid_or_external(Call, filters.call_uuid))
+        call_ids = Call.select(Call.id).where(uuid_or_external(Call, filters.call_uuid))
         query = query.where(AssignmentBatch.call.in_(call_ids))
     if filters.reviewer_pool_entry_uuid is not None:
-        parsed = _uuid("reviewer_pool_entry_uuid", filters.reviewer_pool_entry_uuid)
+        parsed = uuid_field("reviewer_pool_entry_uuid", filters.reviewer_pool_entry_uuid)
         query = query.where(ReviewerPoolEntry.uuid == parsed)
     if filters.reviewer_uuid is not None:
-        query = query.where(_uuid_or_external(Reviewer, filters.reviewer_uuid))
+        query = query.where(uuid_or_external(Reviewer, filters.reviewer_uuid))
     if filters.sent_after is not None:
         query = query.where(AssignmentBatch.sent_at >= to_naive_utc(filters.sent_after))
     if filters.sent_before is not None:
@@ -146,14 +146,15 @@ def _filtered(query: Any, filters: BatchFilters) -> Any:
     return query
 
 
-def _uuid(field: str, value: str) -> Any:
+def uuid_field(field: str, value: str) -> Any:
+    """`value` as a UUID, or FieldRejected naming `field`."""
     parsed = as_uuid(value)
     if parsed is None:
         raise FieldRejected(field, MSG_INVALID_UUID)
     return parsed
 
 
-def _uuid_or_external(model: Any, value: str) -> Any:
+def uuid_or_external(model: Any, value: str) -> Any:
     """A call or reviewer named by uuid or, as every id in reviewq, by external id."""
     parsed = as_uuid(value)
     return model.uuid == parsed if parsed is not None else model.external_id == value

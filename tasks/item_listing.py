@@ -19,13 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from store import (
     AssignmentBatch,
     AssignmentItem,
     Call,
-    ConflictOfInterest,
     ItemConflict,
     Proposal,
     Review,
@@ -35,17 +34,22 @@ from store import (
     write_transaction,
 )
 from store.clock import isoformat_z, utcnow
-from store.enums import BLOCKING_COI_STATUSES, BatchStatus, ItemStatus
+from store.enums import BatchStatus, ItemStatus
 from store.locks import locked
-from store.lookups import as_uuid, find_by_uuid
+from store.lookups import find_by_uuid
 from tasks.access import (
     require_batch_visible,
     require_manager,
     require_reviewer,
     visible_batches_condition,
 )
-from tasks.batch_json import item_json
-from tasks.batch_listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MSG_INVALID_UUID
+from tasks.batch_json import blocking_conflict_counts, item_json
+from tasks.batch_listing import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    uuid_field,
+    uuid_or_external,
+)
 from tasks.batch_results import ActionResult
 from tasks.errors import FieldRejected, NotFound, RuleViolation
 from tasks.reassignment import lock_item
@@ -169,7 +173,7 @@ def items_json(ids: list[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
     rows = {item.id: item for item in _items_with_relations(ids)}
-    conflicts = _blocking_conflict_counts(ids)
+    conflicts = blocking_conflict_counts(ids)
     return [_item_json(rows[i], conflicts.get(i, 0)) for i in ids if i in rows]
 
 
@@ -205,20 +209,6 @@ def _items_with_relations(ids: list[int]) -> Any:
     )
 
 
-def _blocking_conflict_counts(item_ids: list[int]) -> dict[int, int]:
-    query = (
-        ItemConflict.select(ItemConflict.item, fn.COUNT(1))
-        .join(ConflictOfInterest)
-        .where(
-            ItemConflict.item.in_(item_ids),
-            ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-        )
-        .group_by(ItemConflict.item)
-        .tuples()
-    )
-    return {int(item_id): int(n) for item_id, n in query}
-
-
 def _visible(actor: User) -> Any:
     """Item ids limited to what `actor` sees: staff need no join at all (a count over the
     item table alone); anyone else's visibility reads the batch, pool entry and reviewer."""
@@ -244,7 +234,7 @@ def _filtered(query: Any, filters: ItemFilters) -> Any:
         query = query.where(AssignmentItem.batch.in_(batches))
     if filters.proposal_uuid is not None:
         proposal_ids = Proposal.select(Proposal.id).where(
-            Proposal.uuid == _uuid("proposal_uuid", filters.proposal_uuid)
+            Proposal.uuid == uuid_field("proposal_uuid", filters.proposal_uuid)
         )
         query = query.where(AssignmentItem.proposal.in_(proposal_ids))
     if filters.status:
@@ -262,26 +252,14 @@ def _batches_matching(filters: ItemFilters) -> Any | None:
         return None
     query = AssignmentBatch.select(AssignmentBatch.id)
     if filters.batch_uuid is not None:
-        query = query.where(AssignmentBatch.uuid == _uuid("batch_uuid", filters.batch_uuid))
+        query = query.where(AssignmentBatch.uuid == uuid_field("batch_uuid", filters.batch_uuid))
     if filters.call_uuid is not None:
-        call_ids = Call.select(Call.id).where(_uuid_or_external(Call, filters.call_uuid))
+        call_ids = Call.select(Call.id).where(uuid_or_external(Call, filters.call_uuid))
         query = query.where(AssignmentBatch.call.in_(call_ids))
     if filters.reviewer_uuid is not None:
-        reviewer = _uuid_or_external(Reviewer, filters.reviewer_uuid)
+        reviewer = uuid_or_external(Reviewer, filters.reviewer_uuid)
         query = _with_reviewer(query).where(reviewer)
     return query
-
-
-def _uuid(field: str, value: str) -> Any:
-    parsed = as_uuid(value)
-    if parsed is None:
-        raise FieldRejected(field, MSG_INVALID_UUID)
-    return parsed
-
-
-def _uuid_or_external(model: Any, value: str) -> Any:
-    parsed = as_uuid(value)
-    return model.uuid == parsed if parsed is not None else model.external_id == value
 
 
 def _statuses(values: Sequence[str]) -> list[ItemStatus]:
