@@ -171,18 +171,24 @@ def _choices(field: str, enum: Any, values: Sequence[str]) -> list[Any]:
 
 
 def _order_by(ordering: Sequence[str]) -> list[Any]:
-    keys = [key for key in ordering if key]
-    if not keys:
-        return [AssignmentBatch.created.desc(), AssignmentBatch.id.desc()]
+    return ordering_clauses(ordering, ORDERING_KEYS, AssignmentBatch)
+
+
+def ordering_clauses(ordering: Sequence[str], keys: dict[str, Any], model: Any) -> list[Any]:
+    """ORDER BY for the `o` values (repeated or, as DRF reads them, comma-separated; `-` for
+    descending; unset values last), then by id; newest first when none is given."""
+    wanted = [key.strip() for value in ordering for key in value.split(",") if key.strip()]
+    if not wanted:
+        return [model.created.desc(), model.id.desc()]
     out = []
-    for key in keys:
-        column = ORDERING_KEYS.get(key.removeprefix("-"))
+    for key in wanted:
+        column = keys.get(key.removeprefix("-"))
         if column is None:
-            allowed = ", ".join(sorted(ORDERING_KEYS))
+            allowed = ", ".join(sorted(keys))
             raise FieldRejected("o", f"Unknown ordering {key!r}; use any of {allowed}.")
         direction = column.desc if key.startswith("-") else column.asc
         out.append(direction(nulls="LAST"))
-    return [*out, AssignmentBatch.id.asc()]
+    return [*out, model.id.asc()]
 
 
 def count_batches(actor: User, filters: BatchFilters = BatchFilters()) -> int:

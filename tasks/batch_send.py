@@ -17,19 +17,17 @@ from store import (
     AssignmentBatch,
     AssignmentItem,
     Call,
-    Reviewer,
-    ReviewerPoolEntry,
     User,
     write_transaction,
 )
 from store.clock import isoformat_z, utcnow
 from store.enums import BatchStatus, ItemStatus
 from store.locks import locked
-from store.lookups import as_uuid, resolve_id
-from tasks.access import is_manager_of, require_manager
+from store.lookups import as_uuid
+from tasks.access import require_call_manager, require_manager
 from tasks.batch_listing import find_batch
 from tasks.batch_results import ActionResult
-from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, Forbidden, NotFound, RuleViolation
+from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, RuleViolation
 from tasks.invitations import queue_invitation
 
 SKIP_NOT_FOUND = "Batch not found in this call."
@@ -97,7 +95,7 @@ def send_all(
     requested batch that is not a draft of this call. Idempotent: a second run sends nothing."""
     current = now or utcnow()
     with write_transaction():
-        call = _managed_call(actor, call_uuid)
+        call = require_call_manager(actor, call_uuid)
         drafts, skipped = _lock_drafts(call, batch_uuids)
         pending = _pending_counts([b.id for b in drafts])
         ids: list[int] = []
@@ -109,23 +107,6 @@ def send_all(
             ids += send_batch_locked(batch, now=current)
             sent += 1
     return ActionResult({"batches_sent": sent, "skipped": skipped}, ids)
-
-
-def _managed_call(actor: User, call_uuid: str) -> Call:
-    call = resolve_id(Call, call_uuid)
-    if call is None:
-        raise NotFound("call")
-    if is_manager_of(actor, call.id):
-        return call
-    in_pool = (
-        ReviewerPoolEntry.select()
-        .join(Reviewer)
-        .where(ReviewerPoolEntry.call == call.id, Reviewer.user == actor.id)
-        .exists()
-    )
-    if in_pool:
-        raise Forbidden()
-    raise NotFound("call")
 
 
 def _lock_drafts(

@@ -47,6 +47,7 @@ from tasks.batch_json import blocking_conflict_counts, item_json
 from tasks.batch_listing import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    ordering_clauses,
     uuid_field,
     uuid_or_external,
 )
@@ -273,16 +274,4 @@ def _statuses(values: Sequence[str]) -> list[ItemStatus]:
 
 
 def _order_by(ordering: Sequence[str]) -> list[Any]:
-    """Repeated `o` values and, as DRF's OrderingFilter reads them, comma-separated keys."""
-    keys = [key.strip() for value in ordering for key in value.split(",") if key.strip()]
-    if not keys:
-        return [AssignmentItem.created.desc(), AssignmentItem.id.desc()]
-    out = []
-    for key in keys:
-        column = ORDERING_KEYS.get(key.removeprefix("-"))
-        if column is None:
-            allowed = ", ".join(sorted(ORDERING_KEYS))
-            raise FieldRejected("o", f"Unknown ordering {key!r}; use any of {allowed}.")
-        direction = column.desc if key.startswith("-") else column.asc
-        out.append(direction(nulls="LAST"))
-    return [*out, AssignmentItem.id.asc()]
+    return ordering_clauses(ordering, ORDERING_KEYS, AssignmentItem)
