@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# a sibling script (bench/ is on sys.path when a script of it runs)
+from scheduler_bench import ensure_database
 
-from bench.scheduler_bench import ensure_database
 from store import Call, Proposal, Reviewer, ReviewerPoolEntry, User
 from store.clock import utcnow
 from store.db import connect_database, database
