@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-# a sibling script (bench/ is on sys.path when a script of it runs)
-from scheduler_bench import ensure_database
-
 from matching.synthetic import synthetic_texts
 from store import Affinity, Call, Proposal, Reviewer, ReviewerPoolEntry, connect_database
+from store.db import create_postgres_database
 from store.migrations import drop_everything, migrate
 from tasks.affinities import AffinityReport, compute_call_affinities
 
@@ -108,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
     if urlparse(args.database_url).scheme.startswith("postgres"):
-        ensure_database(args.database_url)
+        create_postgres_database(args.database_url)
     connect_database(args.database_url)
     drop_everything()
     migrate()

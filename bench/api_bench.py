@@ -29,7 +29,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import httpx
 
@@ -46,20 +45,6 @@ Figures = dict[str, Any]
 
 
 # --- the data set ------------------------------------------------------------------------------
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    conn = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def build(rebuild: bool) -> None:
@@ -315,11 +300,11 @@ def flush_redis() -> None:
 
 def run(args: argparse.Namespace) -> Figures:
     from config import get_settings
-    from store.db import connect_database
+    from store.db import connect_database, create_postgres_database
     from store.migrations import migrate
     from tasks.users import create_user, rotate_token
 
-    ensure_database(args.database_url)
+    create_postgres_database(args.database_url)
     connect_database(args.database_url)
     build(args.rebuild)
     migrate()

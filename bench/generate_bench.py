@@ -16,12 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-# a sibling script (bench/ is on sys.path when a script of it runs)
-from scheduler_bench import ensure_database
-
 from store import Call, Proposal, Reviewer, ReviewerPoolEntry, User
 from store.clock import utcnow
-from store.db import connect_database, database
+from store.db import connect_database, create_postgres_database, database
 from store.enums import InvitationStatus
 from store.migrations import drop_everything, migrate
 from tasks.generate import generate_assignments
@@ -99,7 +96,7 @@ def seed(args: argparse.Namespace) -> tuple[User, Call]:
 
 def main() -> int:
     args = parse_args()
-    ensure_database(args.database_url)
+    create_postgres_database(args.database_url)
     connect_database(args.database_url)
     drop_everything()
     migrate()

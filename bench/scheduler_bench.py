@@ -30,7 +30,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/reviewq_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -50,22 +49,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, help="compare with figures saved by --save")
     return parser.parse_args(argv)
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    conn = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
 
 
 def seed_people(calls: int, reviewers: int, proposals: int) -> tuple[list[int], list[int]]:
@@ -163,10 +146,10 @@ def run(args: argparse.Namespace) -> dict[str, Figures]:
     from scheduler.jobs import JobOptions, expire_batches, send_reminders
     from store import Notification, database
     from store.clock import utcnow
-    from store.db import connect_database
+    from store.db import connect_database, create_postgres_database
     from store.migrations import drop_everything, migrate
 
-    ensure_database(args.database_url)
+    create_postgres_database(args.database_url)
     connect_database(args.database_url)
     drop_everything()
     migrate()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlunparse
 
 from peewee import Database, DatabaseProxy, SqliteDatabase
 from playhouse.db_url import parse as parse_db_url
@@ -84,3 +84,20 @@ def write_transaction() -> Iterator[None]:
     ctx = database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
     with ctx:
         yield
+
+
+def create_postgres_database(url: str) -> None:
+    """Create the PostgreSQL database named in `url` if it does not exist (tests, benchmarks)."""
+    import psycopg2
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    conn = psycopg2.connect(urlunparse(parsed._replace(path="/postgres")))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()

@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -21,35 +20,17 @@ os.environ.setdefault("REDIS_URL", os.environ["REVIEWQ_TEST_REDIS_URL"])
 
 from peewee import Database
 
-from store.db import connect_database, database
+from store.db import connect_database, create_postgres_database, database
 from store.migrations import drop_everything, migrate
 
 PG_URL = os.environ.get("REVIEWQ_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/reviewq_test")
 REDIS_URL = os.environ["REVIEWQ_TEST_REDIS_URL"]
 
 
-def ensure_postgres_database(url: str) -> None:
-    """Create the test database named in `url` if it does not exist yet."""
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
-
-
 def database_url(kind: str, tmp_path: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'reviews.db'}"
-    ensure_postgres_database(PG_URL)
+    create_postgres_database(PG_URL)
     return PG_URL
 
 
