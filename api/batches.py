@@ -19,9 +19,8 @@ from api.deps import CurrentUser
 from api.pagination import DEFAULT_PAGE_SIZE, Page, PageSize, set_list_headers
 from store import User
 from store.clock import to_naive_utc
-from tasks.batch_actions import cancel_batch, delete_batch, extend_deadline, update_batch
-from tasks.batch_api_json import with_api_item, with_api_items
-from tasks.batch_listing import (
+from tasks.batches.actions import cancel_batch, delete_batch, extend_deadline, update_batch
+from tasks.batches.listing import (
     BatchFilters,
     count_batches,
     count_own_batches,
@@ -30,9 +29,10 @@ from tasks.batch_listing import (
     list_batches,
     list_own_batches,
 )
-from tasks.batch_results import ActionResult, deliver
-from tasks.batch_send import send_batch
-from tasks.manual_assignment import create_batch
+from tasks.batches.manual import create_batch
+from tasks.batches.send import send_batch
+from tasks.batches.wire_api import with_api_item, with_api_items
+from tasks.results import ActionResult, deliver
 
 #: an id (uuid or external id) as a caller may send it: no NUL, which PostgreSQL refuses
 Token = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]

@@ -18,11 +18,11 @@ from api.deps import CurrentUser
 from api.reviews import IdempotencyKey, PreferHeader, queued_answer, queued_responses
 from store.enums import RequestKind
 from tasks.access import require_call_manager
-from tasks.batch_results import deliver
-from tasks.batch_send import send_all
-from tasks.generate import MAX_REVIEWERS_PER_PROPOSAL
-from tasks.generate_actor import enqueue_generate
-from tasks.manual_assignment import create_manual_assignment
+from tasks.batches.generate import MAX_REVIEWERS_PER_PROPOSAL
+from tasks.batches.manual import create_manual_assignment
+from tasks.batches.send import send_all
+from tasks.requests.producers import enqueue_generate
+from tasks.results import deliver
 
 CALL = "/api/proposal-protected-calls/{uuid}/"
 MAX_IDS = 100_000

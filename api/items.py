@@ -15,10 +15,9 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from api.deps import CurrentUser
 from api.pagination import DEFAULT_PAGE_SIZE, Page, PageSize, set_list_headers
-from tasks.batch_results import ActionResult, deliver
-from tasks.coi_actions import force_unblock
-from tasks.item_actions import accept_item, decline_item
-from tasks.item_listing import (
+from tasks.items.answers import accept_item, decline_item
+from tasks.items.coi import force_unblock
+from tasks.items.listing import (
     ItemFilters,
     count_items,
     delete_item,
@@ -26,7 +25,8 @@ from tasks.item_listing import (
     get_item,
     list_items,
 )
-from tasks.reassignment import reassign_item, suggest_alternatives
+from tasks.items.reassign import reassign_item, suggest_alternatives
+from tasks.results import ActionResult, deliver
 
 router = APIRouter(prefix="/api/assignment-items", tags=["assignment-items"])
 

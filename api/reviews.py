@@ -23,11 +23,11 @@ from store.clock import to_naive_utc
 from store.enums import RequestKind
 from store.lookups import as_uuid
 from tasks.access import reviews_not_managed
-from tasks.assign_request import AssignReviewsBody, parse_assign_request
+from tasks.bulk.body import AssignReviewsBody, parse_assign_request
 from tasks.errors import NotFound, ReviewqError, ReviewsNotFound, ValidationFailed
-from tasks.outbox import public_url
-from tasks.producers import enqueue_assign_reviews
-from tasks.requests import RequestTimeout, request_json, wait_for_request
+from tasks.mail.outbox import public_url
+from tasks.requests.lifecycle import RequestTimeout, request_json, wait_for_request
+from tasks.requests.producers import enqueue_assign_reviews
 
 DEFAULT_WAIT_SECONDS = 30.0
 WAIT_ENV = "REVIEWQ_API_WAIT_SECONDS"
@@ -65,7 +65,7 @@ class AssignOut(BaseModel):
 
 
 class RequestOut(BaseModel):
-    """A queued request (tasks.requests.request_json); `result` is the answer once finished."""
+    """A queued request (api: request_json); `result` is the answer once finished."""
 
     id: str
     kind: str

@@ -24,7 +24,7 @@ from matching.synthetic import synthetic_texts
 from store import Affinity, Call, Proposal, Reviewer, ReviewerPoolEntry, connect_database
 from store.db import create_postgres_database
 from store.migrations import drop_everything, migrate
-from tasks.affinities import AffinityReport, compute_call_affinities
+from tasks.imports.affinities import AffinityReport, compute_call_affinities
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/reviewq_bench_aff"
 ROWS_PER_INSERT = 1000

@@ -21,7 +21,7 @@ from store.clock import utcnow
 from store.db import connect_database, create_postgres_database, database
 from store.enums import InvitationStatus
 from store.migrations import drop_everything, migrate
-from tasks.generate import generate_assignments
+from tasks.batches.generate import generate_assignments
 
 TARGET_SECONDS = 30.0
 

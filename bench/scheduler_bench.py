@@ -192,8 +192,8 @@ def run_queued_reminders(redis_url: str) -> int:
     """Run, in this process, the reminder messages the job enqueued (what workers would do)."""
     import redis
 
-    from tasks.scheduled_actors import SCHEDULED_QUEUE, send_batch_reminders
-    from workers.redis_keys import QUEUE_NAMESPACE
+    from tasks.actors import send_batch_reminders
+    from workers.redis_keys import QUEUE_NAMESPACE, SCHEDULED_QUEUE
 
     client = redis.Redis.from_url(redis_url)
     messages = [json.loads(d) for d in client.hvals(f"{QUEUE_NAMESPACE}:{SCHEDULED_QUEUE}.msgs")]

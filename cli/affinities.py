@@ -9,8 +9,8 @@ from rich.table import Table
 
 from cli.context import console, err_console, open_store
 from cli.output import print_json
-from tasks.affinities import AffinityReport, compute_call_affinities
 from tasks.errors import ReviewqError
+from tasks.imports.affinities import AffinityReport, compute_call_affinities
 
 affinities_app = typer.Typer(
     help="Affinities computed from expertise and text.", no_args_is_help=True

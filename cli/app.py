@@ -9,7 +9,7 @@ from cli.assign import assign_command
 from cli.batches import batches_app
 from cli.context import console, open_store
 from cli.dead_letters import dead_letters_app
-from cli.demo import demo_command
+from cli.demo.command import demo_command
 from cli.generate import generate_command, manual_assign_command
 from cli.load import load_command
 from cli.match import match_command

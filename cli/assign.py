@@ -11,7 +11,8 @@ import typer
 from cli.context import console, err_console, open_store
 from cli.output import assign_result_tables, print_error_body, print_json
 from store.enums import RequestStatus
-from tasks.requests import RequestTimeout, wait_for_request
+from tasks.requests.lifecycle import RequestTimeout, wait_for_request
+from tasks.requests.producers import enqueue_assign_reviews
 
 
 def _read_body(path: Path) -> Any:
@@ -82,9 +83,6 @@ def assign_command(
         )
     )
     open_store()
-    # Imported here: the broker binds to REDIS_URL when the actors are first imported.
-    from tasks.producers import enqueue_assign_reviews
-
     request = enqueue_assign_reviews(body, idempotency_key=idempotency_key)
     if no_wait:
         print_json(

@@ -19,11 +19,11 @@ from rich.text import Text
 
 from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
 from cli.output import print_json
-from tasks.batch_actions import cancel_batch, extend_deadline
-from tasks.batch_listing import BatchFilters, get_batch, list_batches
-from tasks.batch_results import ActionResult, deliver
-from tasks.batch_send import send_all, send_batch
+from tasks.batches.actions import cancel_batch, extend_deadline
+from tasks.batches.listing import BatchFilters, get_batch, list_batches
+from tasks.batches.send import send_all, send_batch
 from tasks.errors import FieldRejected, ReviewqError
+from tasks.results import ActionResult, deliver
 
 batches_app = typer.Typer(
     help="Assignment batches: invitations to reviewers.", no_args_is_help=True

@@ -11,7 +11,8 @@ from rich.table import Table
 from cli.context import console
 from cli.output import print_json
 from config import get_settings
-from tasks.dead_letters import list_dead_letters, requeue_dead_letters
+from workers.admin import list_dead_letters, requeue_dead_letters
+from workers.broker import get_broker
 
 dead_letters_app = typer.Typer(help="Messages whose retries ran out.", no_args_is_help=True)
 
@@ -48,7 +49,6 @@ def requeue_command(
     ] = None,
 ) -> None:
     """Send dead-lettered messages to their queues again, with fresh retries."""
-    from tasks.actors import broker  # binds the broker to REDIS_URL
-
+    broker = get_broker()
     count = requeue_dead_letters(_client(), broker, set(message_id) if message_id else None)
     console.print(f"requeued {count} message(s)")

@@ -13,9 +13,10 @@ from rich.table import Table
 from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
 from cli.output import print_json
 from store.enums import RequestStatus
+from tasks.batches.manual import create_manual_assignment
 from tasks.errors import ReviewqError
-from tasks.manual_assignment import create_manual_assignment
-from tasks.requests import RequestTimeout, wait_for_request
+from tasks.requests.lifecycle import RequestTimeout, wait_for_request
+from tasks.requests.producers import enqueue_generate
 
 
 def print_error(body: dict[str, Any]) -> None:
@@ -69,9 +70,6 @@ def generate_command(
     """Queue generate-assignments for a call (draft batches) and, unless --no-wait, print it."""
     open_store()
     user = acting_user(as_user)
-    # Imported here: the broker binds to REDIS_URL when the actors are first imported.
-    from tasks.generate_actor import enqueue_generate
-
     request = enqueue_generate(
         call,
         acting_user=str(user.uuid),

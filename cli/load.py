@@ -11,9 +11,9 @@ from rich.table import Table
 
 from cli.context import console, err_console, open_store
 from cli.output import print_json
-from tasks.data_file import read_data_file
 from tasks.errors import DataFileError
-from tasks.loading import LoadReport, load_data
+from tasks.imports.data_file import read_data_file
+from tasks.imports.load import LoadReport, load_data
 
 
 def load_command(

@@ -12,7 +12,7 @@ from cli.output import assign_result_tables, print_error_body, print_json
 from store import AssignmentRequest
 from store.enums import RequestKind, RequestStatus
 from store.lookups import as_uuid
-from tasks.requests import request_json
+from tasks.requests.lifecycle import request_json
 
 requests_app = typer.Typer(help="Queued assignment requests.", no_args_is_help=True)
 

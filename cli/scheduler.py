@@ -12,6 +12,7 @@ import typer
 from cli.context import console, err_console, open_store
 from cli.output import print_json
 from config import get_settings
+from scheduler.jobs import JOBS, JobOptions
 from store.clock import to_naive_utc, utcnow
 
 scheduler_app = typer.Typer(help="The scheduler daemon's jobs.", no_args_is_help=True)
@@ -40,8 +41,6 @@ def run_once_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run one scheduler job once, as if the clock read --now (default: the real time)."""
-    from scheduler.jobs import JOBS, JobOptions
-
     name = job.replace("-", "_")
     if name not in JOBS:
         err_console.print(f"[red]unknown job {job!r}[/]; one of: {', '.join(JOBS)}")

@@ -14,9 +14,8 @@ from cli.output import print_json
 from config import get_settings
 from store import AssignmentBatch, AssignmentRequest, Notification, Reviewer
 from store.workload import workloads
-from tasks.queues import queue_depths
-
-QUEUES = ["assignments", "mail", "scheduled"]
+from workers.admin import queue_depths
+from workers.redis_keys import QUEUES
 
 
 def _by_status(model: Any) -> dict[str, int]:
@@ -27,7 +26,7 @@ def _by_status(model: Any) -> dict[str, int]:
 def _queues() -> list[dict[str, Any]]:
     client = redis.Redis.from_url(get_settings().effective_redis_url, socket_timeout=2)
     try:
-        return [vars(d) for d in queue_depths(client, QUEUES)]
+        return [vars(d) for d in queue_depths(client)]
     except redis.RedisError as exc:
         return [{"queue": q, "error": str(exc)} for q in QUEUES]
     finally:

@@ -2,7 +2,7 @@
 sweeps, with exactly one active scheduler among any number of processes.
 
 - `scheduler.jobs`: the jobs (`JOBS`, each `job(now, options) -> JobReport`).
-- `scheduler.expiry`: the set-based expiry of overdue batches.
+- `tasks.batches.expiry`: the set-based expiry of overdue batches.
 - `scheduler.leader`: the leader lease and the per-(job, fire time) dedupe key in Redis.
 - `scheduler.daemon`: the APScheduler BlockingScheduler that runs the jobs while leading.
 """

@@ -20,8 +20,6 @@ def main() -> int:
     settings = get_settings()
     connect_database(settings.effective_database_url, max_connections=8)
     migrate()
-    import tasks.scheduled_actors  # noqa: F401  (binds the actors to REDIS_URL's broker)
-
     client = redis.Redis.from_url(
         settings.effective_redis_url, socket_timeout=5, socket_connect_timeout=5
     )

@@ -1,6 +1,6 @@
 """The scheduler's jobs. Each takes the instant its clock reads (`now`, naive UTC), is idempotent,
-and either runs one set-based statement or only finds records (one query) and enqueues messages
-for the actors of tasks/scheduled_actors.py, which do the writing. None holds the calling thread
+and either runs one set-based use case or only finds records (tasks.*) and enqueues messages
+for the actors of tasks/actors.py, which do the writing. None holds the calling thread
 for long, and none sends e-mail itself.
 """
 
@@ -13,27 +13,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from config import Settings
-from scheduler.expiry import expire_overdue_batches
-from store import AssignmentBatch, Call, Notification, Review
-from tasks.outbox import enqueue_deliveries
-from tasks.reminders import (
-    expiry_notice_due,
-    reminder_window_open,
-    review_deadline_key,
-    review_deadline_near,
-)
-from tasks.scheduled_actors import (
-    ids_message,
+from tasks.actors import (
     notify_expired_batches,
     reassign_expired_items,
     remind_reviewers_of_deadlines,
     send_batch_reminders,
 )
-from workers.delivery import redrivable_notification_ids
+from tasks.batches.expiry import expire_overdue_batches
+from tasks.mail.outbox import enqueue_deliveries, redrivable_notification_ids
+from tasks.mail.reminders import (
+    batches_due_expiry_notice,
+    batches_due_for_reminder,
+    reviews_due_for_reminder,
+)
+from tasks.messages import ids_message
 
 logger = logging.getLogger(__name__)
-
-KEY_LOOKUP_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -84,27 +79,14 @@ def expire_batches(now: datetime, options: JobOptions) -> JobReport:
 
 def send_reminders(now: datetime, options: JobOptions) -> JobReport:
     """Enqueue the reminder of every batch inside its reminder window (one query)."""
-    query = (
-        AssignmentBatch.select(AssignmentBatch.id)
-        .join(Call)
-        .where(reminder_window_open(now))
-        .order_by(AssignmentBatch.id)
-        .tuples()
-    )
-    ids = [batch_id for (batch_id,) in query]
+    ids = batches_due_for_reminder(now)
     messages = enqueue_chunks(send_batch_reminders, ids, now, options)
     return JobReport("send_reminders", {"batches_due": len(ids), "messages": messages})
 
 
 def notify_managers(now: datetime, options: JobOptions) -> JobReport:
     """Enqueue the managers' notice of every expired batch not notified for this occasion."""
-    query = (
-        AssignmentBatch.select(AssignmentBatch.id)
-        .where(expiry_notice_due())
-        .order_by(AssignmentBatch.id)
-        .tuples()
-    )
-    ids = [batch_id for (batch_id,) in query]
+    ids = batches_due_expiry_notice()
     messages = enqueue_chunks(notify_expired_batches, ids, now, options)
     return JobReport("notify_managers", {"batches_expired": len(ids), "messages": messages})
 
@@ -136,31 +118,6 @@ JOBS: dict[str, Job] = {
     "remind_review_deadlines": remind_review_deadlines,
     "sweep_outbox": sweep_outbox,
 }
-
-
-def reviews_due_for_reminder(now: datetime, within: timedelta) -> list[int]:
-    """Ids of reviews due in (now, now + within] whose reminder for this deadline is not in
-    the outbox yet."""
-    rows = (
-        Review.select(Review.id, Review.uuid, Review.deadline)
-        .where(review_deadline_near(now, within))
-        .order_by(Review.id)
-        .tuples()
-    )
-    by_key = {review_deadline_key(uuid, deadline): rid for rid, uuid, deadline in rows}
-    done = _existing_dedupe_keys(list(by_key))
-    return [rid for key, rid in by_key.items() if key not in done]
-
-
-def _existing_dedupe_keys(keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), KEY_LOOKUP_CHUNK):
-        chunk = keys[start : start + KEY_LOOKUP_CHUNK]
-        query = Notification.select(Notification.dedupe_key).where(
-            Notification.dedupe_key.in_(chunk)
-        )
-        found.update(key for (key,) in query.tuples())
-    return found
 
 
 def enqueue_chunks(

@@ -71,6 +71,20 @@ def pg_db(tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def stub_broker() -> Iterator[Any]:
+    """A StubBroker as the process's broker for one test, every actor declared on it."""
+    from workers.broker import build_stub_broker, get_broker, set_broker
+
+    previous = get_broker()
+    broker = build_stub_broker()
+    broker.emit_after("process_boot")
+    set_broker(broker)
+    yield broker
+    set_broker(previous)
+    broker.close()
+
+
+@pytest.fixture
 def redis_client() -> Iterator[object]:
     """The test Redis database, emptied before and after."""
     import redis

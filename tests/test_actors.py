@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import dramatiq
 import pytest
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
@@ -14,31 +13,9 @@ from peewee import Database, OperationalError
 from store import AssignmentRequest, Review
 from store.enums import RequestKind, RequestStatus, ReviewState
 from tasks import actors
-from tasks.requests import message_for, process_request, submit_request
+from tasks.messages import message_for
+from tasks.requests.lifecycle import process_request, submit_request
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
-from workers.broker import build_stub_broker
-from workers.delivery import deliver_notification
-
-ACTORS: list[dramatiq.Actor[Any, Any]] = [
-    actors.assign_reviews,
-    actors.record_request_failure,
-    deliver_notification,
-]
-
-
-@pytest.fixture
-def stub_broker() -> Iterator[StubBroker]:
-    broker = build_stub_broker()
-    assert isinstance(broker, StubBroker)
-    broker.emit_after("process_boot")
-    previous = {actor: actor.broker for actor in ACTORS}
-    for actor in ACTORS:
-        actor.broker = broker
-        broker.declare_actor(actor)
-    yield broker
-    for actor, old in previous.items():
-        actor.broker = old
-    broker.close()
 
 
 @pytest.fixture

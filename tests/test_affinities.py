@@ -10,13 +10,13 @@ import pytest
 from peewee import Database
 from typer.testing import CliRunner
 
-import tasks.affinities as affinities_module
+import tasks.imports.affinities as affinities_module
 from cli.app import app
 from store import Affinity, AssignmentBatch, AssignmentItem, Call, Proposal, Reviewer
 from store.enums import AffinitySource
-from tasks.affinities import call_has_affinities, compute_call_affinities
+from tasks.batches.generate import generate_assignments
 from tasks.errors import NotFound, ValidationFailed
-from tasks.generate import generate_assignments
+from tasks.imports.affinities import call_has_affinities, compute_call_affinities
 from tests.factories import (
     make_affinity,
     make_call,

@@ -26,7 +26,7 @@ from tasks.errors import (
     MSG_SENT,
 )
 from tests.factories import make_assignment_batch, make_call, with_token
-from tests.test_batch_actions import World, build_world, snapshot, stub_broker  # noqa: F401
+from tests.test_batch_actions import World, build_world, snapshot
 
 BASE = "http://testserver"
 BATCHES = "/api/assignment-batches/"
@@ -394,7 +394,7 @@ def test_extend_deadline_moves_it_or_answers_domain_messages(
 def test_send_invites_the_reviewer_once(
     client: TestClient,
     world: World,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     headers = with_token(world.manager)
     response = client.post(one(world, "send/"), json={"manager_notes": "Please"}, headers=headers)

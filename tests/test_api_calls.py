@@ -26,7 +26,6 @@ from tests.factories import (
 )
 from tests.test_api_batches import BASE, testserver_url  # noqa: F401
 from tests.test_api_reviews import inline_actors, poll, real_workers  # noqa: F401
-from tests.test_batch_actions import stub_broker  # noqa: F401
 from tests.test_generate import World, build_world
 
 ANSWER = {
@@ -263,7 +262,7 @@ def test_manual_assignment_to_an_unknown_pool_entry_is_refused(
 def test_send_all_sends_the_drafts_with_pending_items_and_reports_the_rest(
     api_client: TestClient,
     actors: Actors,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     call, reviewers = actors.world.call, actors.world.reviewers
     ready = make_assignment_batch(call, reviewers[0])
@@ -284,7 +283,7 @@ def test_send_all_sends_the_drafts_with_pending_items_and_reports_the_rest(
 def test_send_all_can_be_limited_to_named_batches(
     api_client: TestClient,
     actors: Actors,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     call, reviewers = actors.world.call, actors.world.reviewers
     first, second = (make_assignment_batch(call, r) for r in reviewers[:2])

@@ -22,7 +22,7 @@ from tasks.errors import (
     MSG_REASSIGN_NOT_ALLOWED,
     MSG_REASSIGNED,
 )
-from tasks.item_listing import MSG_ITEM_DELETE_NOT_ALLOWED, NIL_UUID
+from tasks.items.listing import MSG_ITEM_DELETE_NOT_ALLOWED, NIL_UUID
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,

@@ -20,7 +20,7 @@ from peewee import Database
 from store import AssignmentRequest, Call, Review, Reviewer
 from store.enums import RequestStatus, ReviewState
 from tasks import actors
-from tasks.generate_actor import generate_assignments
+from tasks.actors import generate_assignments
 from tests.conftest import REDIS_URL
 from tests.factories import (
     make_call,
@@ -32,7 +32,6 @@ from tests.factories import (
     with_token,
 )
 from tests.test_api_batches import BASE, testserver_url  # noqa: F401
-from tests.test_batch_actions import stub_broker  # noqa: F401
 from workers.supervisor import start_dramatiq
 
 ASSIGN = "/v1/reviews/assign"
@@ -68,7 +67,7 @@ def real_workers(
 @pytest.fixture
 def inline_actors(
     monkeypatch: pytest.MonkeyPatch,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     """Run the request actors inside the web request, as a worker would, without a queue."""
     for actor in (actors.assign_reviews, generate_assignments):

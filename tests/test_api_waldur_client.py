@@ -64,7 +64,6 @@ from tasks.users import rotate_token
 from tests.factories import make_assignment_item, make_call_manager, make_user
 from tests.test_api_reviews import inline_actors  # noqa: F401
 from tests.test_api_waldur_items import live_url  # noqa: F401
-from tests.test_batch_actions import stub_broker  # noqa: F401
 from tests.test_generate import World, build_world
 
 

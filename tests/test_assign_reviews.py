@@ -10,8 +10,9 @@ from peewee import Database
 
 from store import AssignmentRequest, Notification, Review, Reviewer
 from store.enums import Priority, RequestKind, RequestStatus, ReviewState
-from tasks.assign_reviews import assign_reviews
-from tasks.requests import message_for, process_request, submit_request
+from tasks.bulk.assign import assign_reviews
+from tasks.messages import message_for
+from tasks.requests.lifecycle import process_request, submit_request
 from tests.factories import (
     give_in_review,
     make_affinity,

@@ -14,7 +14,6 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from dramatiq.brokers.stub import StubBroker
 from peewee import Database
 
 from config import get_settings
@@ -29,8 +28,8 @@ from store import (
     User,
 )
 from store.enums import BatchStatus, ItemStatus
-from tasks.batch_actions import cancel_batch, delete_batch, extend_deadline, update_batch
-from tasks.batch_send import send_batch
+from tasks.batches.actions import cancel_batch, delete_batch, extend_deadline, update_batch
+from tasks.batches.send import send_batch
 from tasks.errors import (
     MSG_CANCEL_NOT_ALLOWED,
     MSG_CANCELLED,
@@ -52,8 +51,6 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-from workers.broker import build_stub_broker
-from workers.delivery import deliver_notification
 
 PUBLIC_URL = "https://reviews.example.org"
 NOW = datetime(2026, 3, 1, 12, 0)
@@ -120,16 +117,6 @@ def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
     yield PUBLIC_URL
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def stub_broker(monkeypatch: pytest.MonkeyPatch) -> StubBroker:
-    """A private stub broker behind the delivery actor, whatever broker the process has."""
-    broker = build_stub_broker()
-    assert isinstance(broker, StubBroker)
-    broker.declare_actor(deliver_notification)
-    monkeypatch.setattr(deliver_notification, "broker", broker)
-    return broker
 
 
 @pytest.fixture

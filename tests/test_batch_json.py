@@ -19,8 +19,8 @@ from store import (
     database,
 )
 from store.enums import BatchSource, BatchStatus, CoiStatus, ItemStatus, ReviewState
-from tasks.batch_json import batch_json, batches_json
-from tasks.batch_listing import list_batches
+from tasks.batches.listing import list_batches
+from tasks.batches.wire import batch_json, batches_json
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,

@@ -11,7 +11,7 @@ from peewee import Database
 
 from store import AssignmentBatch
 from store.enums import BatchSource, BatchStatus
-from tasks.batch_listing import BatchFilters, get_batch, list_batches, list_own_batches
+from tasks.batches.listing import BatchFilters, get_batch, list_batches, list_own_batches
 from tasks.errors import FieldRejected, NotFound
 from tests.factories import make_assignment_batch, make_call
 from tests.test_batch_actions import (  # noqa: F401

@@ -13,8 +13,7 @@ from peewee import Database
 
 from store import AssignmentBatch, Notification, database, write_transaction
 from store.enums import BatchStatus, ItemStatus, NotificationKind
-from tasks.batch_results import deliver
-from tasks.batch_send import (
+from tasks.batches.send import (
     SKIP_NO_PENDING_ITEMS,
     SKIP_NOT_FOUND,
     send_all,
@@ -22,7 +21,8 @@ from tasks.batch_send import (
     send_batch_locked,
 )
 from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, Forbidden, NotFound, RuleViolation
-from tasks.outbox import EnqueueInsideTransactionError
+from tasks.mail.outbox import EnqueueInsideTransactionError
+from tasks.results import deliver
 from tests.factories import make_assignment_batch, make_assignment_item, make_call
 from tests.test_batch_actions import (  # noqa: F401
     NOW,
@@ -30,9 +30,8 @@ from tests.test_batch_actions import (  # noqa: F401
     build_world,
     public_url,
     snapshot,
-    stub_broker,
 )
-from workers.delivery import MAIL_QUEUE
+from workers.redis_keys import MAIL_QUEUE
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_send_batch_locked_sends_inside_the_callers_transaction(world: World) ->
 
 def test_deliver_enqueues_one_message_per_notification_after_the_commit(
     world: World,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     result = send_batch(world.manager, str(world.batch.uuid), NOW)
     deliver(result)
@@ -191,7 +190,7 @@ def test_two_concurrent_sends_of_one_batch_send_it_once(world: World) -> None:
 
 def test_deliver_inside_an_open_transaction_is_refused(
     world: World,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     result = send_batch(world.manager, str(world.batch.uuid), NOW)
     with write_transaction(), pytest.raises(EnqueueInsideTransactionError):

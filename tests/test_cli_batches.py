@@ -16,15 +16,14 @@ from config import get_settings
 from store import AssignmentBatch, Notification, User
 from store.clock import utcnow
 from store.enums import BatchStatus
-from tasks.batch_listing import get_batch
+from tasks.batches.listing import get_batch
 from tasks.errors import MSG_CANCELLED, MSG_EXTEND_NOT_ALLOWED, MSG_SEND_NOT_DRAFT
 from tests.test_batch_actions import (  # noqa: F401
     World,
     build_world,
     public_url,
-    stub_broker,
 )
-from workers.delivery import MAIL_QUEUE
+from workers.redis_keys import MAIL_QUEUE
 
 
 @pytest.fixture
@@ -81,7 +80,7 @@ def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: Wor
 def test_send_sends_the_batch_and_hands_the_invitation_to_the_workers(
     runner: CliRunner,
     world: World,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     code, out, _ = batches(runner, "send", str(world.batch.uuid), "--json")
     assert code == 0
@@ -96,7 +95,7 @@ def test_send_sends_the_batch_and_hands_the_invitation_to_the_workers(
 def test_send_all_reports_what_it_sent(
     runner: CliRunner,
     world: World,
-    stub_broker: StubBroker,  # noqa: F811
+    stub_broker: StubBroker,
 ) -> None:
     code, out, _ = batches(runner, "send-all", world.call.public_id, "--json")
     assert (code, json.loads(out)) == (0, {"batches_sent": 1, "skipped": []})

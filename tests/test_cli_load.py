@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from cli.demo.sample import sample_document
 from store import CallManager, Review, User
 from store.migrations import ALL_MODELS
-from tasks.sample import sample_document
 from tasks.users import authenticate
 from tests.test_data_file import document_as_csv, good_document
 from tests.test_loading import snapshot

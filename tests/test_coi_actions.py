@@ -1,4 +1,4 @@
-"""A manager's answers to conflicts of interest (tasks/coi_actions.py)."""
+"""A manager's answers to conflicts of interest (tasks/items/coi.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from peewee import Database
 
 from store import AssignmentItem, ConflictOfInterest, ItemConflict, Proposal, Review
 from store.enums import CoiStatus, ItemStatus, ReviewState
-from tasks.coi_actions import decide_conflict, force_unblock
 from tasks.errors import (
     MSG_ACCEPT_NOT_PENDING,
     MSG_FORCE_UNBLOCK_NOT_BLOCKED,
@@ -20,7 +19,8 @@ from tasks.errors import (
     ReviewqError,
     RuleViolation,
 )
-from tasks.item_actions import accept_item
+from tasks.items.answers import accept_item
+from tasks.items.coi import decide_conflict, force_unblock
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,

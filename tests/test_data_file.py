@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from store.enums import Proficiency, ReviewState
-from tasks.data_file import parse_document, read_csv_directory, read_data_file
 from tasks.errors import DataFileError, RecordError
+from tasks.imports.data_file import parse_document, read_csv_directory, read_data_file
 
 
 def good_document() -> dict[str, Any]:
@@ -305,7 +305,7 @@ def csv_cell(value: Any) -> str:
 
 
 def test_a_csv_directory_holds_the_same_records_as_the_json_document(tmp_path: Path) -> None:
-    from tasks.sample import sample_document
+    from cli.demo.sample import sample_document
 
     document = sample_document(3, reviewers=12, proposals=20, reviews=30)
     from_json, json_errors = parse_document(document)

@@ -7,8 +7,8 @@ from typing import Any
 import dramatiq
 import redis
 
-from tasks.dead_letters import list_dead_letters, requeue_dead_letters
 from tests.conftest import REDIS_URL
+from workers.admin import list_dead_letters, requeue_dead_letters
 from workers.broker import build_broker
 from workers.redis_keys import QUEUE_NAMESPACE
 

@@ -19,12 +19,15 @@ from config import get_settings
 from store.clock import utcnow
 from store.enums import NotificationStatus
 from store.outbox import Notification
-from tasks.outbox import AssignedReview, enqueue_deliveries, queue_review_assigned
+from tasks.mail.outbox import (
+    AssignedReview,
+    enqueue_deliveries,
+    queue_review_assigned,
+    redrivable_notification_ids,
+)
 from tests.conftest import CollectingHandler, free_port
 from workers import delivery
-from workers.broker import build_stub_broker
 from workers.delivery import (
-    MAIL_QUEUE,
     MAX_ATTEMPTS,
     STALE_CLAIM,
     DeliveryOutcome,
@@ -32,9 +35,9 @@ from workers.delivery import (
     NotificationFailedError,
     deliver,
     deliver_notification,
-    redrivable_notification_ids,
 )
 from workers.mail import FileTransport, PermanentDeliveryError
+from workers.redis_keys import MAIL_QUEUE
 
 SECRET_TITLE = "Confidential proposal title"
 
@@ -264,15 +267,11 @@ def test_logs_of_a_failed_then_successful_delivery_hold_no_body_subject_or_link(
 
 
 @pytest.fixture
-def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
-    """A private stub broker behind the delivery actor, with a worker consuming it."""
-    broker = build_stub_broker()
-    assert isinstance(broker, StubBroker)
-    broker.declare_actor(deliver_notification)
-    monkeypatch.setattr(deliver_notification, "broker", broker)
-    running = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+def worker(stub_broker: StubBroker) -> Iterator[StubBroker]:
+    """The stub broker, with a worker consuming it."""
+    running = dramatiq.Worker(stub_broker, worker_timeout=50, worker_threads=2)
     running.start()
-    yield broker
+    yield stub_broker
     running.stop()
 
 

@@ -16,8 +16,8 @@ from peewee import Database
 from store import AssignmentRequest, Notification, Review
 from store.enums import NotificationStatus, RequestStatus, ReviewState
 from store.workload import workloads
-from tasks.producers import enqueue_assign_reviews
-from tasks.requests import wait_for_request
+from tasks.requests.lifecycle import wait_for_request
+from tasks.requests.producers import enqueue_assign_reviews
 from tests.conftest import PG_URL, REDIS_URL, CollectingHandler
 from tests.factories import (
     give_in_review,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from peewee import Database
 
-import tasks.generate as generate_module
+import tasks.batches.generate as generate_module
 from matching import MatchingResult, find_violations
 from store import (
     AssignmentBatch,
@@ -31,8 +31,8 @@ from store.enums import (
     ProposalState,
 )
 from store.workload import workloads
+from tasks.batches.generate import generate_assignments
 from tasks.errors import NotFound, ValidationFailed
-from tasks.generate import generate_assignments
 from tests.factories import (
     give_in_review,
     make_affinity,

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import dramatiq
 import pytest
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
@@ -23,12 +22,13 @@ from store import AssignmentItem, AssignmentRequest
 from store.enums import RequestKind, RequestStatus
 from store.workload import workloads
 from tasks import actors
-from tasks.generate_actor import enqueue_generate, run_generate_request
-from tasks.requests import message_for, process_request, submit_request, wait_for_request
+from tasks.messages import message_for
+from tasks.requests.handlers import run_generate_request
+from tasks.requests.lifecycle import process_request, submit_request, wait_for_request
+from tasks.requests.producers import enqueue_generate
 from tests.conftest import REDIS_URL
 from tests.factories import make_call, make_user
 from tests.test_generate import World, build_world
-from workers.broker import build_stub_broker
 from workers.supervisor import start_dramatiq
 
 
@@ -110,25 +110,6 @@ def test_a_user_who_does_not_manage_the_call_gets_not_found(world: World) -> Non
     assert request.status == RequestStatus.FAILED
     assert request.http_status == 404
     assert AssignmentItem.select().count() == 0
-
-
-@pytest.fixture
-def stub_broker() -> Iterator[StubBroker]:
-    broker = build_stub_broker()
-    assert isinstance(broker, StubBroker)
-    broker.emit_after("process_boot")
-    used: list[dramatiq.Actor[Any, Any]] = [
-        actors.generate_assignments,
-        actors.record_request_failure,
-    ]
-    previous = {actor: actor.broker for actor in used}
-    for actor in used:
-        actor.broker = broker
-        broker.declare_actor(actor)
-    yield broker
-    for actor, old in previous.items():
-        actor.broker = old
-    broker.close()
 
 
 def test_the_actor_runs_a_request_queued_by_the_producer(

@@ -1,4 +1,4 @@
-"""The reviewer's answers to an assignment item: accept and decline (tasks/item_actions.py)."""
+"""The reviewer's answers to an assignment item: accept and decline (tasks/items/answers.py)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from tasks.errors import (
     ReviewqError,
     RuleViolation,
 )
-from tasks.item_actions import accept_item, decline_item
+from tasks.items.answers import accept_item, decline_item
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -393,7 +393,7 @@ def expire_batch(batch_id: int, now: datetime) -> int:
 
 def scheduler_expiry(batch_id: int, now: datetime) -> object:
     """The scheduler's own expiry job (every overdue batch, one set-based statement)."""
-    from scheduler.expiry import expire_overdue_batches
+    from tasks.batches.expiry import expire_overdue_batches
 
     del batch_id
     return expire_overdue_batches(now)

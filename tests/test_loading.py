@@ -23,7 +23,7 @@ from store import (
 from store.enums import Algorithm, CoiStatus, InvitationStatus, Proficiency, ReviewState
 from store.migrations import ALL_MODELS
 from tasks.errors import DataFileError
-from tasks.loading import load_data
+from tasks.imports.load import load_data
 from tasks.users import authenticate, create_user, hash_token
 from tests.factories import make_call, make_proposal, make_reviewer
 from tests.test_data_file import good_document
@@ -68,7 +68,7 @@ def test_a_good_file_loads_every_record_with_its_fields(db: Database) -> None:
 
 
 def test_loading_the_same_file_twice_changes_nothing(db: Database) -> None:
-    from tasks.sample import sample_document
+    from cli.demo.sample import sample_document
 
     document = sample_document(11, reviewers=20, proposals=30, reviews=60)
     first = load_data(document)

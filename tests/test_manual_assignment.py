@@ -12,6 +12,7 @@ from cli.app import app
 from store import AssignmentBatch, AssignmentItem, ItemConflict, ReviewerPoolEntry
 from store.enums import BatchSource, BatchStatus, InvitationStatus, ItemStatus, ProposalState
 from store.workload import workloads
+from tasks.batches.manual import MSG_ALREADY_IN_BATCH, create_manual_assignment
 from tasks.errors import (
     MSG_OVER_WORKLOAD_SUFFIX,
     MSG_POOL_ENTRY_NOT_ELIGIBLE,
@@ -20,7 +21,6 @@ from tasks.errors import (
     RuleViolation,
     ValidationFailed,
 )
-from tasks.manual_assignment import MSG_ALREADY_IN_BATCH, create_manual_assignment
 from tests.factories import (
     give_in_review,
     make_affinity,

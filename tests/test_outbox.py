@@ -14,8 +14,8 @@ from peewee import Database
 from config import get_settings
 from store.enums import NotificationKind, NotificationStatus
 from store.outbox import Notification
-from tasks import outbox
-from tasks.outbox import (
+from tasks.mail import outbox
+from tasks.mail.outbox import (
     AssignedReview,
     EnqueueInsideTransactionError,
     InvalidRecipientError,
@@ -23,8 +23,7 @@ from tasks.outbox import (
     queue_email,
     queue_review_assigned,
 )
-from workers.broker import build_stub_broker
-from workers.delivery import MAIL_QUEUE, deliver_notification
+from workers.redis_keys import MAIL_QUEUE
 
 PUBLIC_URL = "https://reviews.example.org"
 
@@ -35,16 +34,6 @@ def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def stub_broker(monkeypatch: pytest.MonkeyPatch) -> StubBroker:
-    """A private stub broker behind the delivery actor, whatever broker the process has."""
-    broker = build_stub_broker()
-    assert isinstance(broker, StubBroker)
-    broker.declare_actor(deliver_notification)
-    monkeypatch.setattr(deliver_notification, "broker", broker)
-    return broker
 
 
 def review(review_id: str = "rev_1", title: str = "Graph colouring at scale") -> AssignedReview:

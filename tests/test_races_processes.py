@@ -55,11 +55,11 @@ def _contender(url: str, start_at: float, action: str, args: tuple[Any, ...]) ->
 
 
 def _act(action: str, args: tuple[Any, ...]) -> None:
-    from scheduler.expiry import expire_overdue_batches
     from store import User
     from store.clock import utcnow
-    from tasks.item_actions import accept_item
-    from tasks.reassignment import reassign_item
+    from tasks.batches.expiry import expire_overdue_batches
+    from tasks.items.answers import accept_item
+    from tasks.items.reassign import reassign_item
 
     if action == "accept":
         accept_item(User.get_by_id(args[0]), args[1])
@@ -147,7 +147,7 @@ def test_two_processes_reassigning_one_item_make_one_new_item_within_capacity(
 def test_two_generates_for_one_call_on_real_workers_fill_each_proposal_once(
     db: Database, db_url: str, redis_client: Any, tmp_path: Path
 ) -> None:
-    from tasks.generate_actor import enqueue_generate
+    from tasks.requests.producers import enqueue_generate
 
     call = make_call(reviewers_per_proposal=2, algorithm="greedy")
     manager = make_call_manager(call)

@@ -1,5 +1,5 @@
 """Reassignment of declined and expired items, by a manager and automatically
-(tasks/reassignment.py, and its wiring into decline)."""
+(tasks/items/reassign.py, and its wiring into decline)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ from tasks.errors import (
     ReviewqError,
     RuleViolation,
 )
-from tasks.item_actions import decline_item
-from tasks.reassignment import auto_reassign_expired, reassign_item, suggest_alternatives
+from tasks.items.answers import decline_item
+from tasks.items.reassign import auto_reassign_expired, reassign_item, suggest_alternatives
 from tests.factories import (
     give_in_review,
     make_affinity,

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from peewee import Database
 
+from cli.demo.sample import SEED_REVIEWS, sample_document
 from store import Reviewer
 from store.workload import workloads
-from tasks.data_file import parse_document
-from tasks.loading import load_data
-from tasks.sample import SEED_REVIEWS, sample_document
+from tasks.imports.data_file import parse_document
+from tasks.imports.load import load_data
 from tasks.users import authenticate
 
 

@@ -12,10 +12,10 @@ from scheduler.jobs import remind_review_deadlines, sweep_outbox
 from store import Notification, write_transaction
 from store.clock import utcnow
 from store.enums import NotificationKind, NotificationStatus, ReviewState
-from tasks.outbox import queue_email
+from tasks.mail.outbox import queue_email
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from tests.test_scheduler_jobs import DAY, OPTIONS, notifications, queued, run_scheduled
-from workers.delivery import MAIL_QUEUE
+from workers.redis_keys import MAIL_QUEUE
 
 # --- remind_review_deadlines -------------------------------------------------------------
 

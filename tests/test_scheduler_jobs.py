@@ -22,11 +22,8 @@ from scheduler.jobs import (
 from store import AssignmentBatch, AssignmentItem, Notification
 from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus, NotificationKind
-from tasks.scheduled_actors import (
-    SCHEDULED_QUEUE,
-    InvalidScheduledMessageError,
-    send_batch_reminders,
-)
+from tasks.actors import send_batch_reminders
+from tasks.messages import InvalidScheduledMessageError
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -36,8 +33,8 @@ from tests.factories import (
     make_reviewer,
     make_sent_batch,
 )
-from workers.broker import broker
-from workers.redis_keys import QUEUE_NAMESPACE
+from workers.broker import get_broker
+from workers.redis_keys import QUEUE_NAMESPACE, SCHEDULED_QUEUE
 
 OPTIONS = JobOptions()
 DAY = timedelta(days=1)
@@ -55,7 +52,7 @@ def run_scheduled(redis_client: Any) -> list[str]:
     """Run every message of the `scheduled` queue in process; returns the actor names."""
     names = []
     for message in queued(redis_client, SCHEDULED_QUEUE):
-        broker.get_actor(message["actor_name"]).fn(*message["args"])
+        get_broker().get_actor(message["actor_name"]).fn(*message["args"])
         names.append(message["actor_name"])
     return names
 

@@ -21,7 +21,7 @@ from scheduler.leader import fire_key
 from store import AssignmentBatch, Notification, write_transaction
 from store.clock import utcnow
 from store.enums import BatchStatus, NotificationKind, NotificationStatus, ReviewState
-from tasks.outbox import queue_email
+from tasks.mail.outbox import queue_email
 from tests.conftest import PG_URL, REDIS_URL, CollectingHandler, free_port
 from tests.factories import (
     make_call,

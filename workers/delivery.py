@@ -24,7 +24,6 @@ Nothing here logs a body, a subject or a link: only ids, counts and error classe
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,7 +36,7 @@ from config import get_settings
 from store.clock import utcnow
 from store.enums import NotificationStatus
 from store.outbox import Notification
-from workers.broker import broker  # noqa: F401  (actors need the broker set first)
+from workers.broker import actor
 from workers.mail import (
     DeliveryError,
     MailTransport,
@@ -45,16 +44,15 @@ from workers.mail import (
     build_email,
     transport_from_settings,
 )
+from workers.redis_keys import MAIL_QUEUE
 
 logger = logging.getLogger(__name__)
 
-MAIL_QUEUE = "mail"
 MAX_ATTEMPTS = 15
 STALE_CLAIM = timedelta(minutes=10)  # far above the actor's time limit and the SMTP timeout
 ACTOR_TIME_LIMIT_MS = 5 * 60_000
 MIN_RETRY_DELAY = timedelta(seconds=10)
 MAX_RETRY_DELAY = timedelta(hours=1)
-REDRIVE_GRACE = timedelta(minutes=2)
 LAST_ERROR_MAX_CHARS = 1000
 
 # The implicit `id` primary key, typed (the peewee stubs do not know it); lower case so that
@@ -84,7 +82,7 @@ class Claim:
     notification: Notification
 
 
-@dramatiq.actor(
+@actor(
     queue_name=MAIL_QUEUE,
     max_retries=MAX_ATTEMPTS,
     time_limit=ACTOR_TIME_LIMIT_MS,
@@ -140,36 +138,6 @@ def claim_notification(notification_id: int, now: datetime) -> Claim | None:
     if not rows:
         return None
     return Claim(notification_id, int(rows[0].attempts), rows[0])
-
-
-def redrivable_notification_ids(
-    now: datetime, *, older_than: timedelta = REDRIVE_GRACE, limit: int = 1000
-) -> list[int]:
-    """Ids a sweep should enqueue again: rows left pending or stuck in sending.
-
-    Pending rows count once their next attempt (or, never tried, their creation) is
-    `older_than` in the past, which leaves the normal enqueue and dramatiq's own retry time to
-    act first; `sending` rows count once their claim is older than STALE_CLAIM. Enqueueing a
-    row twice is harmless: only one run claims it.
-    """
-    due = now - older_than
-    next_at = Notification.next_attempt_at
-    pending_due = (Notification.status == NotificationStatus.PENDING) & (
-        (next_at.is_null(False) & (next_at <= due))
-        | (next_at.is_null() & (Notification.created <= due))
-    )
-    stuck = (Notification.status == NotificationStatus.SENDING) & (
-        Notification.claimed_at < now - STALE_CLAIM
-    )
-    query = (
-        Notification.select(notification_pk)
-        .where(pending_due | stuck)
-        .order_by(notification_pk)
-        .limit(limit)
-        .tuples()
-    )
-    rows = cast("Iterable[tuple[int]]", query)  # .tuples(), which the stubs do not track
-    return [int(notification_id) for (notification_id,) in rows]
 
 
 def retry_delay(attempts: int) -> timedelta:

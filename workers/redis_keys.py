@@ -1,10 +1,44 @@
-"""Every Redis key prefix reviewq uses, in one place."""
+"""Every Redis key prefix and queue name reviewq uses, in one place (as arq/constants.py).
+
+dramatiq derives a queue's delay and dead-letter queues from its name; `dq_name` and `xq_name`
+(dramatiq's own helpers) give them, and `queue_key` the Redis key of any of the three.
+"""
 
 from __future__ import annotations
 
+from dramatiq.common import dq_name, xq_name
+
 #: dramatiq's namespace for queues, ack sets, heartbeats and dead letters.
 QUEUE_NAMESPACE = "reviewq"
+#: Queued requests (seeds/004 bulk assign, generate-assignments).
+ASSIGNMENT_QUEUE = "assignments"
+#: Outbox delivery.
+MAIL_QUEUE = "mail"
+#: The actors the scheduler enqueues.
+SCHEDULED_QUEUE = "scheduled"
+#: Every queue a reviewq worker consumes.
+QUEUES = (ASSIGNMENT_QUEUE, MAIL_QUEUE, SCHEDULED_QUEUE)
+
 #: The scheduler's leader lease.
 SCHEDULER_LEADER_KEY = "reviewq:scheduler:leader"
 #: One key per (job, fire time): two leaders still cause one effect.
 SCHEDULER_FIRE_PREFIX = "reviewq:scheduler:fired:"
+
+__all__ = [
+    "ASSIGNMENT_QUEUE",
+    "MAIL_QUEUE",
+    "QUEUES",
+    "QUEUE_NAMESPACE",
+    "SCHEDULED_QUEUE",
+    "SCHEDULER_FIRE_PREFIX",
+    "SCHEDULER_LEADER_KEY",
+    "dq_name",
+    "queue_key",
+    "xq_name",
+]
+
+
+def queue_key(queue: str) -> str:
+    """The Redis list that holds `queue`'s ready messages (also `.DQ`/`.XQ` names, and `.msgs`
+    with a suffix)."""
+    return f"{QUEUE_NAMESPACE}:{queue}"

@@ -17,7 +17,8 @@ from types import FrameType
 
 logger = logging.getLogger(__name__)
 
-ACTOR_MODULES = ("tasks.actors",)
+#: the broker entry point (built from the settings in each worker process), then the actors
+DRAMATIQ_MODULES = ("workers.broker:install", "tasks.actors")
 #: A run that lasted this long resets the restart backoff.
 HEALTHY_RUN_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 30.0
@@ -25,7 +26,7 @@ MAX_BACKOFF_SECONDS = 30.0
 
 def dramatiq_command(processes: int, threads: int, queues: Sequence[str] = ()) -> list[str]:
     """The `dramatiq` command line over every actor module of reviewq."""
-    cmd = [sys.executable, "-m", "dramatiq", *ACTOR_MODULES]
+    cmd = [sys.executable, "-m", "dramatiq", *DRAMATIQ_MODULES]
     cmd += ["--processes", str(processes), "--threads", str(threads)]
     if queues:
         cmd += ["--queues", *queues]

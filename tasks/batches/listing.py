@@ -1,0 +1,218 @@
+"""Reading assignment batches as the API does: find one, retrieve one, list with filters.
+
+Visibility (tasks/access.py): staff see everything, a call's managers their calls' batches, a
+reviewer their own sent, responded or expired batches; anything else is NotFound. Lists offer the
+seeds/000 filters, an ordering `o` among ORDERING_KEYS (`-` for descending; default newest
+first; unset dates last in either direction) and pages of `page_size` (at most
+MAX_PAGE_SIZE; None: everything, for internal callers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store import AssignmentBatch, Call, Reviewer, ReviewerPoolEntry, User
+from store.clock import to_naive_utc
+from store.enums import BatchSource, BatchStatus
+from store.locks import locked
+from store.lookups import as_uuid
+from tasks.access import require_batch_visible, visible_batches_condition
+from tasks.batches.wire import batch_json, batches_json
+from tasks.errors import FieldRejected, NotFound
+
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 300
+ORDERING_KEYS = {
+    "created": AssignmentBatch.created,
+    "sent_at": AssignmentBatch.sent_at,
+    "expires_at": AssignmentBatch.expires_at,
+    "status": AssignmentBatch.status,
+}
+MSG_INVALID_UUID = "Must be a valid UUID."
+
+
+@dataclass(frozen=True)
+class BatchFilters:
+    """The list filters of seeds/000; empty tuples mean "any"."""
+
+    call_uuid: str | None = None
+    reviewer_pool_entry_uuid: str | None = None
+    reviewer_uuid: str | None = None
+    sent_after: datetime | None = None
+    sent_before: datetime | None = None
+    source: Sequence[str] = ()
+    status: Sequence[str] = ()
+
+
+def find_batch(batch_uuid: str, *, lock: bool = False) -> AssignmentBatch:
+    """The batch with this uuid (row-locked when `lock`), or NotFound."""
+    parsed = as_uuid(batch_uuid)
+    query = AssignmentBatch.select().where(AssignmentBatch.uuid == parsed)
+    batch = (locked(query) if lock else query).first() if parsed else None
+    if batch is None:
+        raise NotFound("assignment batch")
+    return batch
+
+
+def get_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> dict[str, Any]:
+    """The retrieve JSON (with items) of a batch `actor` may see; NotFound otherwise."""
+    batch = find_batch(batch_uuid)
+    require_batch_visible(actor, batch)
+    return batch_json(batch, now=now)
+
+
+def list_batches(
+    actor: User,
+    filters: BatchFilters = BatchFilters(),
+    *,
+    ordering: Sequence[str] = (),
+    page: int = 1,
+    page_size: int | None = DEFAULT_PAGE_SIZE,
+    with_items: bool = False,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the batches `actor` may see that match `filters`, and their total count.
+
+    Raises FieldRejected naming the field for an invalid uuid, status, source or ordering key.
+    """
+    query = _filtered(_visible(actor), filters)
+    total = query.count()
+    query = query.order_by(*_order_by(ordering))
+    query = _page(query, page, page_size)
+    return batches_json(query, with_items=with_items, now=now), total
+
+
+def list_own_batches(
+    actor: User,
+    *,
+    page: int = 1,
+    page_size: int | None = DEFAULT_PAGE_SIZE,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """`my-assignment-batches/`: the sent batches addressed to `actor`'s reviewer profiles,
+    newest first, with their items (what the reviewer has to answer)."""
+    query = _own_batches(actor)
+    total = query.count()
+    query = query.order_by(AssignmentBatch.sent_at.desc(), AssignmentBatch.id.desc())
+    query = _page(query, page, page_size)
+    return batches_json(query, with_items=True, now=now), total
+
+
+def _page(query: Any, page: int, page_size: int | None) -> Any:
+    if page_size is None:
+        return query
+    return query.paginate(max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE))
+
+
+def _batch_ids_with_reviewer() -> Any:
+    """Batch ids, joined to their pool entry and reviewer (what visibility and filters read)."""
+    return (
+        AssignmentBatch.select(AssignmentBatch.id)
+        .join(ReviewerPoolEntry, on=(AssignmentBatch.reviewer_pool_entry == ReviewerPoolEntry.id))
+        .join(Reviewer, on=(ReviewerPoolEntry.reviewer == Reviewer.id))
+    )
+
+
+def _visible(actor: User) -> Any:
+    query = _batch_ids_with_reviewer()
+    condition = visible_batches_condition(actor)
+    return query if condition is None else query.where(condition)
+
+
+def _filtered(query: Any, filters: BatchFilters) -> Any:
+    if filters.call_uuid is not None:
+        call_ids = Call.select(Call.id).where(uuid_or_external(Call, filters.call_uuid))
+        query = query.where(AssignmentBatch.call.in_(call_ids))
+    if filters.reviewer_pool_entry_uuid is not None:
+        parsed = uuid_field("reviewer_pool_entry_uuid", filters.reviewer_pool_entry_uuid)
+        query = query.where(ReviewerPoolEntry.uuid == parsed)
+    if filters.reviewer_uuid is not None:
+        query = query.where(uuid_or_external(Reviewer, filters.reviewer_uuid))
+    if filters.sent_after is not None:
+        query = query.where(AssignmentBatch.sent_at >= to_naive_utc(filters.sent_after))
+    if filters.sent_before is not None:
+        query = query.where(AssignmentBatch.sent_at <= to_naive_utc(filters.sent_before))
+    if filters.status:
+        query = query.where(
+            AssignmentBatch.status.in_(_choices("status", BatchStatus, filters.status))
+        )
+    if filters.source:
+        query = query.where(
+            AssignmentBatch.source.in_(_choices("source", BatchSource, filters.source))
+        )
+    return query
+
+
+def uuid_field(field: str, value: str) -> Any:
+    """`value` as a UUID, or FieldRejected naming `field`."""
+    parsed = as_uuid(value)
+    if parsed is None:
+        raise FieldRejected(field, MSG_INVALID_UUID)
+    return parsed
+
+
+def uuid_or_external(model: Any, value: str) -> Any:
+    """A call or reviewer named by uuid or, as every id in reviewq, by external id."""
+    parsed = as_uuid(value)
+    return model.uuid == parsed if parsed is not None else model.external_id == value
+
+
+def _choices(field: str, enum: Any, values: Sequence[str]) -> list[Any]:
+    try:
+        return [enum(value) for value in values]
+    except ValueError as exc:
+        bad = next(v for v in values if v not in {e.value for e in enum})
+        raise FieldRejected(
+            field, f"Select a valid choice. {bad} is not one of the available choices."
+        ) from exc
+
+
+def _order_by(ordering: Sequence[str]) -> list[Any]:
+    return ordering_clauses(ordering, ORDERING_KEYS, AssignmentBatch)
+
+
+def ordering_clauses(ordering: Sequence[str], keys: dict[str, Any], model: Any) -> list[Any]:
+    """ORDER BY for the `o` values (repeated or, as DRF reads them, comma-separated; `-` for
+    descending; unset values last), then by id; newest first when none is given."""
+    wanted = [key.strip() for value in ordering for key in value.split(",") if key.strip()]
+    if not wanted:
+        return [model.created.desc(), model.id.desc()]
+    out = []
+    for key in wanted:
+        column = keys.get(key.removeprefix("-"))
+        if column is None:
+            allowed = ", ".join(sorted(keys))
+            raise FieldRejected("o", f"Unknown ordering {key!r}; use any of {allowed}.")
+        direction = column.desc if key.startswith("-") else column.asc
+        out.append(direction(nulls="LAST"))
+    return [*out, model.id.asc()]
+
+
+def count_batches(actor: User, filters: BatchFilters = BatchFilters()) -> int:
+    """How many batches `actor` may see match `filters` (HEAD on the list: the count only)."""
+    return int(_filtered(_visible(actor), filters).count())
+
+
+def count_own_batches(actor: User) -> int:
+    """How many batches `list_own_batches` would list in all."""
+    return int(_own_batches(actor).count())
+
+
+def get_own_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> dict[str, Any]:
+    """`my-assignment-batches/{uuid}/`: one of the batches `list_own_batches` lists, with its
+    items; NotFound for any other batch."""
+    parsed = as_uuid(batch_uuid)
+    query = _own_batches(actor).where(AssignmentBatch.uuid == parsed)
+    rows = batches_json(query, with_items=True, now=now) if parsed else []
+    if not rows:
+        raise NotFound("assignment batch")
+    return rows[0]
+
+
+def _own_batches(actor: User) -> Any:
+    return _batch_ids_with_reviewer().where(
+        Reviewer.user == actor.id, AssignmentBatch.status == BatchStatus.SENT
+    )

@@ -1,0 +1,293 @@
+"""The outbox writer: every e-mail is rendered and recorded with the change that causes it.
+
+A use case calls `queue_email` (or a kind's helper such as `queue_review_assigned`) inside the
+transaction that makes its change, collects the ids it returns, and calls `enqueue_deliveries`
+with them only AFTER that transaction has committed: a message sent earlier could be consumed
+before the commit, or after a rollback, and find no row. A row whose message is lost (a crash
+between commit and enqueue) stays pending until the scheduler's sweep re-drives it
+(`redrivable_notification_ids`).
+
+Adding a kind: write `templates/<name>.subject.j2`, `<name>.txt.j2` (plain text, no escaping)
+and `<name>.html.j2` (autoescaped; extend `_layout.html.j2`), then a small typed helper here
+that builds the context and the dedupe key, like `queue_review_assigned`. Every template sees
+`recipient_name` and `public_url` besides its own context, and the `when` filter for instants.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.errors import HeaderDefect, MessageError
+from email.headerregistry import Address
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from config import get_settings
+from store.clock import to_naive_utc
+from store.db import database
+from store.enums import NotificationKind, NotificationStatus
+from store.outbox import Notification
+from workers.delivery import STALE_CLAIM, deliver_notification, notification_pk
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+SUBJECT_MAX_CHARS = 200
+NAME_MAX_CHARS = 300
+ADDRESS_MAX_CHARS = 320
+DEDUPE_KEY_MAX_CHARS = 255  # the column's width
+#: how long a pending row waits for its own enqueue and dramatiq's retries before a sweep
+REDRIVE_GRACE = timedelta(minutes=2)
+
+
+class OutboxError(Exception):
+    """A notification could not be written or handed to the workers."""
+
+
+class InvalidRecipientError(OutboxError, ValueError):
+    """The recipient is not one plain e-mail address."""
+
+
+class TransactionRequiredError(OutboxError, RuntimeError):
+    """An outbox row written outside a transaction could outlive the change it announces."""
+
+
+class EnqueueInsideTransactionError(OutboxError, RuntimeError):
+    """A delivery enqueued before the commit could run before (or without) its row."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def queue_email(
+    kind: NotificationKind,
+    *,
+    recipient: str,
+    recipient_name: str,
+    template: str,
+    context: Mapping[str, Any],
+    dedupe_key: str,
+) -> int | None:
+    """Render `template` and insert one pending Notification, unless `dedupe_key` exists.
+
+    Returns the new row's id, or None when a notification with this dedupe key was already
+    written (then nothing is written). Must run inside the caller's transaction, so the row
+    commits or rolls back with the change; it never enqueues (see `enqueue_deliveries`).
+    Raises InvalidRecipientError when `recipient` is not a single valid address.
+    """
+    if not database.in_transaction():
+        raise TransactionRequiredError(
+            "queue_email must run inside the transaction of the change it announces"
+        )
+    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX_CHARS:
+        raise ValueError(f"dedupe_key: 1 to {DEDUPE_KEY_MAX_CHARS} characters, got {dedupe_key!r}")
+    address = validate_address(recipient)
+    name = single_line(recipient_name, NAME_MAX_CHARS)
+    rendered = render_email(template, {**context, "recipient_name": name})
+    query = (
+        Notification.insert(
+            kind=kind,
+            recipient=address,
+            recipient_name=name,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            dedupe_key=dedupe_key,
+        )
+        .on_conflict(conflict_target=[Notification.dedupe_key], action="nothing")
+        .returning(notification_pk)
+        .tuples()
+    )
+    # RETURNING yields no row when the conflict skipped the insert, on SQLite and PostgreSQL
+    # alike (SQLite's lastrowid would instead repeat the connection's previous insert).
+    rows = list(query.execute())
+    return int(rows[0][0]) if rows else None
+
+
+def enqueue_deliveries(ids: Iterable[int | None]) -> None:
+    """Send one `deliver_notification` message per id; None ids (deduplicated) are skipped.
+
+    Call it only after the transaction that wrote the rows has committed; inside an open
+    transaction it raises EnqueueInsideTransactionError and sends nothing.
+    """
+    if database.in_transaction():
+        raise EnqueueInsideTransactionError(
+            "no enqueue inside an open transaction: call enqueue_deliveries after the commit"
+        )
+    for notification_id in ids:
+        if notification_id is not None:
+            deliver_notification.send(notification_id)
+
+
+def render_email(template: str, context: Mapping[str, Any]) -> RenderedEmail:
+    """The subject (one line), text body and HTML body (user text escaped) of `template`."""
+    full = {"public_url": public_url(), "recipient_name": "", **context}
+    subject = _environment(html=False).get_template(f"{template}.subject.j2").render(full)
+    return RenderedEmail(
+        subject=single_line(subject, SUBJECT_MAX_CHARS),
+        text=_environment(html=False).get_template(f"{template}.txt.j2").render(full),
+        html=_environment(html=True).get_template(f"{template}.html.j2").render(full),
+    )
+
+
+def single_line(value: str, limit: int) -> str:
+    """`value` on one line: every run of whitespace or control characters becomes one space.
+
+    Nothing that passes through here can end a mail header or start another one.
+    """
+    spaced = "".join(" " if _breaks_line(char) else char for char in value)
+    collapsed = " ".join(spaced.split())
+    if len(collapsed) <= limit:
+        return collapsed
+    return collapsed[: limit - 1].rstrip() + "…"
+
+
+def validate_address(value: str) -> str:
+    """`value` as one bare addr-spec (`user@domain`), or InvalidRecipientError saying why not."""
+    candidate = value.strip()
+    if not candidate or len(candidate) > ADDRESS_MAX_CHARS:
+        raise InvalidRecipientError(f"recipient: {value!r} is not an e-mail address")
+    if any(_breaks_line(char) or char.isspace() or char in ",;<>" for char in candidate):
+        raise InvalidRecipientError(
+            f"recipient: {value!r} must be one bare address, without spaces, names or separators"
+        )
+    try:
+        address = Address(addr_spec=candidate)
+    except (MessageError, HeaderDefect, ValueError, IndexError) as exc:
+        raise InvalidRecipientError(
+            f"recipient: {value!r} is not an e-mail address ({exc})"
+        ) from exc
+    if not address.username or not address.domain:
+        raise InvalidRecipientError(f"recipient: {value!r} needs a local part and a domain")
+    return address.addr_spec
+
+
+def public_url() -> str:
+    return get_settings().public_url.rstrip("/")
+
+
+def public_link(*segments: str) -> str:
+    """An absolute link under PUBLIC_URL, each segment percent-encoded."""
+    return "/".join([public_url(), *(quote(segment, safe="") for segment in segments)])
+
+
+def notification_dedupe_key(kind: NotificationKind, *parts: object) -> str:
+    """`kind:part:part...`: one notification per (kind, record, occasion)."""
+    return ":".join([kind.value, *(str(part) for part in parts)])
+
+
+# --- review assigned (seeds/004 with notifyReviewers) -------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignedReview:
+    """One review of a review-assigned message, as the reviewer should see it."""
+
+    review_id: str
+    proposal_title: str
+    priority: str
+    deadline: datetime | None
+
+
+def queue_review_assigned(
+    *,
+    request_id: str,
+    reviewer_id: str,
+    recipient: str,
+    recipient_name: str,
+    reviews: Sequence[AssignedReview],
+) -> int | None:
+    """Queue the ONE message telling a reviewer about every review one request gave them.
+
+    At most once per (request, reviewer); same contract as `queue_email`.
+    """
+    if not reviews:
+        raise ValueError("queue_review_assigned needs at least one review")
+    items = [_review_context(review) for review in reviews]
+    return queue_email(
+        NotificationKind.REVIEW_ASSIGNED,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        template="review_assigned",
+        context={"reviews": items},
+        dedupe_key=notification_dedupe_key(
+            NotificationKind.REVIEW_ASSIGNED, request_id, reviewer_id
+        ),
+    )
+
+
+def _review_context(review: AssignedReview) -> dict[str, Any]:
+    return {
+        "review_id": review.review_id,
+        "proposal_title": review.proposal_title,
+        "priority": review.priority,
+        "deadline": review.deadline,
+        "link": public_link("reviews", review.review_id),
+    }
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+@cache
+def _environment(*, html: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["when"] = _format_instant
+    return env
+
+
+def _format_instant(value: datetime | None) -> str:
+    if value is None:
+        return "no deadline"
+    return to_naive_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _breaks_line(char: str) -> bool:
+    # Control characters and line/paragraph separators (CR, LF, NEL, U+2028...) can end a
+    # header line in some parser or other.
+    return unicodedata.category(char) in {"Cc", "Zl", "Zp"}
+
+
+def redrivable_notification_ids(
+    now: datetime, *, older_than: timedelta = REDRIVE_GRACE, limit: int = 1000
+) -> list[int]:
+    """Ids a sweep should enqueue again: rows left pending or stuck in sending.
+
+    Pending rows count once their next attempt (or, never tried, their creation) is
+    `older_than` in the past, which leaves the normal enqueue and dramatiq's own retry time to
+    act first; `sending` rows count once their claim is older than STALE_CLAIM. Enqueueing a
+    row twice is harmless: only one run claims it.
+    """
+    due = now - older_than
+    next_at = Notification.next_attempt_at
+    pending_due = (Notification.status == NotificationStatus.PENDING) & (
+        (next_at.is_null(False) & (next_at <= due))
+        | (next_at.is_null() & (Notification.created <= due))
+    )
+    stuck = (Notification.status == NotificationStatus.SENDING) & (
+        Notification.claimed_at < now - STALE_CLAIM
+    )
+    query = (
+        Notification.select(notification_pk)
+        .where(pending_due | stuck)
+        .order_by(notification_pk)
+        .limit(limit)
+        .tuples()
+    )
+    rows = cast("Iterable[tuple[int]]", query)  # .tuples(), which the stubs do not track
+    return [int(notification_id) for (notification_id,) in rows]

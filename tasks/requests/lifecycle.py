@@ -1,0 +1,232 @@
+"""The life of a queued assignment request: submitted, run once, its result read back.
+
+A message is `{"request": BODY, "request_id": UUID?, "idempotency_key": STR?}`
+(tasks/messages.py). The request row is found by id, else by idempotency key, else created, so a
+producer in any language needs only the message. A finished request is never run again: a
+redelivered or duplicate message changes nothing and the first result stands.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from peewee import IntegrityError
+from pydantic import ValidationError
+
+from store import AssignmentRequest, database, write_transaction
+from store.clock import isoformat_z, utcnow
+from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
+from store.locks import locked
+from tasks.errors import ReviewqError, ValidationFailed, pydantic_errors
+from tasks.messages import RequestEnvelope
+
+Handler = Callable[..., Any]  # (raw body, *, request_uuid, now) -> result with .body
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running a request produced: its response body, and mail to deliver after commit."""
+
+    status: RequestStatus
+    notification_ids: list[int]
+
+
+def submit_request(
+    kind: RequestKind,
+    body: Any,
+    *,
+    idempotency_key: str | None = None,
+    requested_by: int | None = None,
+) -> tuple[AssignmentRequest, bool]:
+    """Record a queued request; with a known idempotency key, return the first one instead.
+
+    Returns (request, created). The caller enqueues the message only after this returned, never
+    inside a transaction.
+    """
+    with write_transaction():
+        if idempotency_key is not None:
+            existing = AssignmentRequest.get_or_none(
+                AssignmentRequest.idempotency_key == idempotency_key
+            )
+            if existing is not None:
+                return existing, False
+        request = AssignmentRequest.create(
+            kind=kind, idempotency_key=idempotency_key, payload=body, requested_by=requested_by
+        )
+    return request, True
+
+
+def process_request(kind: RequestKind, message: Any, handler: Handler) -> Outcome | None:
+    """Run one request message exactly once in effect; None when it had already finished.
+
+    Validation failures and domain errors are recorded on the request (never retried);
+    transient errors (database down) propagate so that the actor is retried.
+    """
+    try:
+        envelope = RequestEnvelope.model_validate(message)
+    except ValidationError as exc:
+        return _record_malformed(kind, message, ValidationFailed(pydantic_errors(exc)))
+    request = _find_or_create(kind, envelope)
+    if request.status in FINISHED_REQUEST_STATUSES:
+        return None
+    AssignmentRequest.update(
+        status=RequestStatus.RUNNING,
+        started_at=utcnow(),
+        attempts=AssignmentRequest.attempts + 1,
+    ).where(
+        AssignmentRequest.id == request.id,
+        AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
+    ).execute()
+    return _run_locked(request.id, envelope.request, handler)
+
+
+def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
+    with write_transaction():
+        request = locked(AssignmentRequest.select().where(AssignmentRequest.id == request_id)).get()
+        if request.status in FINISHED_REQUEST_STATUSES:
+            return None
+        now = utcnow()
+        try:
+            with database.atomic():  # a savepoint: a domain error undoes everything it wrote
+                result = handler(body, request_uuid=request.uuid, now=now)
+        except ReviewqError as exc:
+            _finish(request, RequestStatus.FAILED, exc.body(), exc.http_status, now)
+            return Outcome(RequestStatus.FAILED, [])
+        _finish(request, RequestStatus.SUCCEEDED, result.body, 200, now)
+        return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
+
+
+def _finish(
+    request: AssignmentRequest,
+    status: RequestStatus,
+    body: dict[str, Any],
+    http_status: int,
+    now: datetime,
+) -> None:
+    AssignmentRequest.update(
+        status=status,
+        result=body,
+        error=body.get("error") if status == RequestStatus.FAILED else None,
+        http_status=http_status,
+        finished_at=now,
+    ).where(AssignmentRequest.id == request.id).execute()
+
+
+def _find_or_create(kind: RequestKind, envelope: RequestEnvelope) -> AssignmentRequest:
+    if envelope.request_id is not None:
+        found = AssignmentRequest.get_or_none(AssignmentRequest.uuid == envelope.request_id)
+        if found is not None:
+            return found
+    if envelope.idempotency_key is not None:
+        found = AssignmentRequest.get_or_none(
+            AssignmentRequest.idempotency_key == envelope.idempotency_key
+        )
+        if found is not None:
+            return found
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "payload": envelope.request,
+        "idempotency_key": envelope.idempotency_key,
+    }
+    if envelope.request_id is not None:
+        fields["uuid"] = envelope.request_id
+    try:
+        with write_transaction():
+            return AssignmentRequest.create(**fields)
+    except IntegrityError:  # the same message, delivered twice at once: the other one won
+        return _find_or_create(kind, envelope)
+
+
+def _record_malformed(kind: RequestKind, message: Any, error: ReviewqError) -> Outcome:
+    """A message that is not even an envelope: record it as a failed request of its own."""
+    payload = message if _json_safe(message) else repr(message)
+    now = utcnow()
+    with write_transaction():
+        AssignmentRequest.create(
+            kind=kind,
+            payload=payload,
+            status=RequestStatus.FAILED,
+            result=error.body(),
+            error=error.body()["error"],
+            http_status=error.http_status,
+            started_at=now,
+            finished_at=now,
+        )
+    return Outcome(RequestStatus.FAILED, [])
+
+
+def _json_safe(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def record_gave_up(message: Any, error: ReviewqError) -> bool:
+    """Mark the request of `message` failed after its retries ran out; False if none matched."""
+    try:
+        envelope = RequestEnvelope.model_validate(message)
+    except ValidationError:
+        return False
+    query = AssignmentRequest.update(
+        status=RequestStatus.FAILED,
+        result=error.body(),
+        error=error.body()["error"],
+        http_status=error.http_status,
+        finished_at=utcnow(),
+    ).where(AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)))
+    if envelope.request_id is not None:
+        query = query.where(AssignmentRequest.uuid == envelope.request_id)
+    elif envelope.idempotency_key is not None:
+        query = query.where(AssignmentRequest.idempotency_key == envelope.idempotency_key)
+    else:
+        return False
+    return bool(query.execute())
+
+
+class RequestTimeout(TimeoutError):
+    """The request did not finish in time (no worker running, or a long queue)."""
+
+
+def wait_for_request(
+    request_uuid: UUID | str,
+    *,
+    timeout: float = 120.0,
+    poll: float = 0.05,
+    on_poll: Callable[[AssignmentRequest], None] | None = None,
+) -> AssignmentRequest:
+    """Poll the store until the request has finished; raise RequestTimeout after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        request = AssignmentRequest.get(AssignmentRequest.uuid == request_uuid)
+        if request.status in FINISHED_REQUEST_STATUSES:
+            return request
+        if on_poll is not None:
+            on_poll(request)
+        if time.monotonic() >= deadline:
+            raise RequestTimeout(f"request {request_uuid} is still {request.status.value}")
+        time.sleep(poll)
+        poll = min(poll * 1.5, 0.5)
+
+
+def request_json(request: AssignmentRequest) -> dict[str, Any]:
+    """The request as `requests show --json` and the HTTP API print it."""
+    return {
+        "id": str(request.uuid),
+        "kind": request.kind.value,
+        "status": request.status.value,
+        "idempotency_key": request.idempotency_key,
+        "http_status": request.http_status,
+        "attempts": request.attempts,
+        "created": isoformat_z(request.created),
+        "started_at": isoformat_z(request.started_at),
+        "finished_at": isoformat_z(request.finished_at),
+        "result": request.result,
+    }
