@@ -7,26 +7,30 @@ reassignment. PUT/PATCH edit the one writable field, a declined item's `decline_
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel
 
 from api.deps import CurrentUser
 from api.pagination import DEFAULT_PAGE_SIZE, Page, PageSize, set_list_headers
-from tasks.items.answers import accept_item, decline_item
-from tasks.items.coi import force_unblock
-from tasks.items.listing import (
-    ItemFilters,
-    count_items,
-    delete_item,
-    edit_decline_reason,
-    get_item,
-    list_items,
+from api.serializers.answers import (
+    AnswerOut,
+    ReassignOut,
+    SuggestionsOut,
+    accepted_out,
+    declined_out,
+    reassigned_out,
+    suggestions_out,
 )
+from api.serializers.items import ApiItemOut, ForceUnblockedOut, api_item_out, force_unblocked_out
+from api.types import PlainText, QueryId
+from tasks.items.answers import accept_item, decline_item, delete_item, edit_decline_reason
+from tasks.items.coi import force_unblock
+from tasks.items.listing import ItemFilters, count_items, get_item, list_items
 from tasks.items.reassign import reassign_item, suggest_alternatives
-from tasks.results import ActionResult, deliver
+from tasks.results import deliver
 
 router = APIRouter(prefix="/api/assignment-items", tags=["assignment-items"])
 
@@ -37,35 +41,21 @@ Ordering = Annotated[
 ]
 
 
-def _printable(value: str) -> str:
-    # PostgreSQL text cannot hold NUL: refuse it here, naming the field, rather than fail later
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed.")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_printable), Field(max_length=10_000)]
-
-
 class DeclineRequest(BaseModel):
-    reason: Text = ""
+    reason: PlainText = ""
 
 
 class ReassignRequest(BaseModel):
     reviewer_pool_entry_uuid: UUID
-    manager_notes: Text = ""
+    manager_notes: PlainText = ""
 
 
 class ItemEdit(BaseModel):
-    decline_reason: Text | None = None
+    decline_reason: PlainText | None = None
 
 
 class ForceUnblockRequest(BaseModel):
-    override_reason: Text
-
-
-#: a uuid or external id in the query string: no NUL, which PostgreSQL refuses
-QueryId = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
+    override_reason: PlainText
 
 
 def item_filters(
@@ -100,10 +90,10 @@ def list_assignment_items(
     o: Ordering = [],  # noqa: B006 (FastAPI copies defaults)
     page: Page = 1,
     page_size: PageSize = DEFAULT_PAGE_SIZE,
-) -> list[dict[str, Any]]:
-    rows, total = list_items(user, filters, ordering=o, page=page, page_size=page_size)
+) -> list[ApiItemOut]:
+    views, total = list_items(user, filters, ordering=o, page=page, page_size=page_size)
     set_list_headers(request, response, total=total, page=page, page_size=page_size)
-    return rows
+    return [api_item_out(view) for view in views]
 
 
 @router.head("/")
@@ -112,20 +102,18 @@ def count_assignment_items(user: CurrentUser, filters: Filters) -> Response:
 
 
 @router.get("/{uuid}/")
-def retrieve_assignment_item(uuid: ItemUuid, user: CurrentUser) -> dict[str, Any]:
-    return get_item(user, uuid)
+def retrieve_assignment_item(uuid: ItemUuid, user: CurrentUser) -> ApiItemOut:
+    return api_item_out(get_item(user, uuid))
 
 
 @router.put("/{uuid}/")
-def update_assignment_item(uuid: ItemUuid, user: CurrentUser, body: ItemEdit) -> dict[str, Any]:
-    return edit_decline_reason(user, uuid, body.decline_reason).body
+def update_assignment_item(uuid: ItemUuid, user: CurrentUser, body: ItemEdit) -> ApiItemOut:
+    return api_item_out(edit_decline_reason(user, uuid, body.decline_reason))
 
 
 @router.patch("/{uuid}/")
-def partial_update_assignment_item(
-    uuid: ItemUuid, user: CurrentUser, body: ItemEdit
-) -> dict[str, Any]:
-    return edit_decline_reason(user, uuid, body.decline_reason).body
+def partial_update_assignment_item(uuid: ItemUuid, user: CurrentUser, body: ItemEdit) -> ApiItemOut:
+    return api_item_out(edit_decline_reason(user, uuid, body.decline_reason))
 
 
 @router.delete("/{uuid}/", status_code=204)
@@ -135,52 +123,42 @@ def destroy_assignment_item(uuid: ItemUuid, user: CurrentUser) -> Response:
 
 
 @router.post("/{uuid}/accept/")
-def accept_assignment_item(uuid: ItemUuid, user: CurrentUser) -> dict[str, Any]:
-    return _delivered(accept_item(user, uuid))
+def accept_assignment_item(uuid: ItemUuid, user: CurrentUser) -> AnswerOut:
+    result = accept_item(user, uuid)
+    deliver(result)  # the use case has committed
+    return accepted_out(result)
 
 
 @router.post("/{uuid}/decline/")
 def decline_assignment_item(
     uuid: ItemUuid, user: CurrentUser, body: Annotated[DeclineRequest | None, Body()] = None
-) -> dict[str, Any]:
+) -> AnswerOut:
     reason = body.reason if body is not None else ""
-    return _delivered(decline_item(user, uuid, reason=reason))
+    result = decline_item(user, uuid, reason=reason)
+    deliver(result)
+    return declined_out(result)
 
 
 @router.post("/{uuid}/reassign/")
 def reassign_assignment_item(
     uuid: ItemUuid, user: CurrentUser, body: ReassignRequest
-) -> dict[str, Any]:
+) -> ReassignOut:
     entry_uuid = str(body.reviewer_pool_entry_uuid)
-    return _delivered(reassign_item(user, uuid, entry_uuid, manager_notes=body.manager_notes))
+    result = reassign_item(user, uuid, entry_uuid, manager_notes=body.manager_notes)
+    deliver(result)
+    return reassigned_out(result)
 
 
 @router.post("/{uuid}/force-unblock/")
 def force_unblock_assignment_item(
     uuid: ItemUuid, user: CurrentUser, body: ForceUnblockRequest
-) -> dict[str, Any]:
+) -> ForceUnblockedOut:
     """Answers the item as it now is (what the published client parses), with `detail`."""
-    result = _delivered(force_unblock(user, uuid, body.override_reason))
-    return {**get_item(user, uuid), **result}
+    result = force_unblock(user, uuid, body.override_reason)
+    deliver(result)
+    return force_unblocked_out(result, get_item(user, uuid))
 
 
 @router.get("/{uuid}/suggest_alternatives/")
-def suggest_alternative_reviewers(uuid: ItemUuid, user: CurrentUser) -> dict[str, Any]:
-    body = suggest_alternatives(user, uuid).body
-    return {**body, "suggestions": [_suggestion(s) for s in body["suggestions"]]}
-
-
-def _suggestion(candidate: dict[str, Any]) -> dict[str, Any]:
-    """A candidate with the published client's names besides ours."""
-    return {
-        "pool_entry_uuid": candidate["uuid"],
-        "current_assignments": candidate["workload"],
-        "max_assignments": candidate["workload"] + candidate["capacity_left"],
-        **candidate,
-    }
-
-
-def _delivered(result: ActionResult) -> dict[str, Any]:
-    """The body of `result`, once its mail is queued (the use case has committed)."""
-    deliver(result)
-    return result.body
+def suggest_alternative_reviewers(uuid: ItemUuid, user: CurrentUser) -> SuggestionsOut:
+    return suggestions_out(suggest_alternatives(user, uuid))

@@ -10,14 +10,13 @@ header is the request's idempotency key: the same key again answers the first re
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser
+from api.serializers.requests import AssignOut, RequestOut, request_out
 from store import AssignmentRequest, User
 from store.clock import to_naive_utc
 from store.enums import RequestKind
@@ -26,7 +25,7 @@ from tasks.access import reviews_not_managed
 from tasks.bulk.body import AssignReviewsBody, parse_assign_request
 from tasks.errors import NotFound, ReviewqError, ReviewsNotFound, ValidationFailed
 from tasks.mail.outbox import public_url
-from tasks.requests.lifecycle import RequestTimeout, request_json, wait_for_request
+from tasks.requests.lifecycle import RequestTimeout, wait_for_request
 from tasks.requests.producers import enqueue_assign_reviews
 
 DEFAULT_WAIT_SECONDS = 30.0
@@ -40,43 +39,6 @@ PreferHeader = Annotated[
 IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
 
 router = APIRouter(tags=["reviews"])
-
-
-class AssignmentOut(BaseModel):
-    reviewId: str  # noqa: N815 (the seeds/004 names)
-    assignedTo: str | None  # noqa: N815
-    status: str = Field(description="success or failed")
-    error: str | None = Field(default=None, description="Why it failed (failed only).")
-
-
-class ReviewerSummaryOut(BaseModel):
-    userId: str  # noqa: N815
-    assignedCount: int  # noqa: N815
-    totalWorkload: int  # noqa: N815
-
-
-class AssignOut(BaseModel):
-    """The seeds/004 answer (its example's form: `summary` is a list)."""
-
-    assigned: int
-    failed: int
-    assignments: list[AssignmentOut]
-    summary: list[ReviewerSummaryOut]
-
-
-class RequestOut(BaseModel):
-    """A queued request (api: request_json); `result` is the answer once finished."""
-
-    id: str
-    kind: str
-    status: str = Field(description="queued, running, succeeded or failed")
-    idempotency_key: str | None
-    http_status: int | None
-    attempts: int
-    created: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    result: dict[str, Any] | None
 
 
 def queued_responses(model: Any) -> dict[int | str, dict[str, Any]]:
@@ -125,7 +87,8 @@ def accepted(request: AssignmentRequest) -> JSONResponse:
         "Location": f"{public_url()}{REQUESTS_PATH}{current.uuid}",
         "Preference-Applied": "respond-async",
     }
-    return JSONResponse(request_json(current), status_code=202, headers=headers)
+    body = request_out(current).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers=headers)
 
 
 def queued_answer(
@@ -214,11 +177,11 @@ def assign_reviews(
 @router.get(
     REQUESTS_PATH + "{request_id}",
     summary="A queued assignment request and its result",
-    responses={200: {"model": RequestOut}},
+    response_class=JSONResponse,
 )
-def get_assignment_request(user: CurrentUser, request_id: str) -> JSONResponse:
+def get_assignment_request(user: CurrentUser, request_id: str) -> RequestOut:
     parsed = as_uuid(request_id)
     request = AssignmentRequest.get_or_none(AssignmentRequest.uuid == parsed) if parsed else None
     if request is None or not (user.is_staff or request.requested_by_id == user.id):
         raise NotFound("assignment request")
-    return JSONResponse(request_json(request))
+    return request_out(request)

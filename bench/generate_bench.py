@@ -105,7 +105,7 @@ def main() -> int:
     seeded = time.perf_counter() - started
     print(f"seeded {args.proposals:,} proposals x {args.reviewers:,} reviewers in {seeded:.1f} s")
     started = time.perf_counter()
-    answer = generate_assignments(staff, str(call.uuid), algorithm=args.algorithm)
+    answer = generate_assignments(staff, str(call.uuid), algorithm=args.algorithm).to_json()
     seconds = time.perf_counter() - started
     figures: dict[str, Any] = {
         "generate_seconds": round(seconds, 2),

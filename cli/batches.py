@@ -17,13 +17,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from api.serializers.answers import cancelled_out, extended_out, sent_all_out, sent_out
+from api.serializers.batches import batch_detail_out, batch_out
 from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
-from cli.output import print_json
+from cli.output import print_json, wire
 from tasks.batches.actions import cancel_batch, extend_deadline
 from tasks.batches.listing import BatchFilters, get_batch, list_batches
 from tasks.batches.send import send_all, send_batch
 from tasks.errors import FieldRejected, ReviewqError
-from tasks.results import ActionResult, deliver
+from tasks.results import UseCaseResult, deliver
 
 batches_app = typer.Typer(
     help="Assignment batches: invitations to reviewers.", no_args_is_help=True
@@ -48,7 +50,7 @@ def run(use_case: Callable[[], T]) -> T:
         fail(exc.message)
 
 
-def deliver_after_commit(result: ActionResult) -> None:
+def deliver_after_commit(result: UseCaseResult) -> None:
     """Hand the new mail to the workers; if the broker is unreachable the rows stay pending
     and the scheduler's outbox sweep delivers them later."""
     try:
@@ -61,10 +63,11 @@ def deliver_after_commit(result: ActionResult) -> None:
         )
 
 
-def finish(result: ActionResult, as_json: bool, summary: str) -> None:
+def finish(result: UseCaseResult, body: dict[str, Any], as_json: bool, summary: str) -> None:
+    """Deliver the mail of `result`, then print its answer `body` (the API's) or `summary`."""
     deliver_after_commit(result)
     if as_json:
-        print_json(result.body)
+        print_json(body)
     else:
         console.print(summary, markup=False, highlight=False)
 
@@ -84,7 +87,8 @@ def list_command(
     open_store()
     actor = acting_user(as_user)
     filters = BatchFilters(call_uuid=call, status=tuple(status or ()))
-    rows, _ = run(lambda: list_batches(actor, filters, page_size=None))
+    views, _ = run(lambda: list_batches(actor, filters, page_size=None))
+    rows = wire([batch_out(view) for view in views])
     if as_json:
         print_json(rows)
         return
@@ -96,7 +100,7 @@ def show_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = Fal
     """Show one batch with its items."""
     open_store()
     actor = acting_user(as_user)
-    body = run(lambda: get_batch(actor, batch))
+    body = wire(batch_detail_out(run(lambda: get_batch(actor, batch))))
     if as_json:
         print_json(body)
         return
@@ -117,7 +121,8 @@ def send_command(
     open_store()
     actor = acting_user(as_user)
     result = run(lambda: send_batch(actor, batch, manager_notes=note))
-    finish(result, as_json, f"{result.body['detail']} Expires at {result.body['expires_at']}.")
+    body = wire(sent_out(result))
+    finish(result, body, as_json, f"{body['detail']} Expires at {body['expires_at']}.")
 
 
 @batches_app.command("send-all")
@@ -133,9 +138,10 @@ def send_all_command(
     open_store()
     actor = acting_user(as_user)
     result = run(lambda: send_all(actor, call, batch or None))
-    lines = [f"{result.body['batches_sent']} batch(es) sent."]
-    lines += [f"skipped {s['batch_uuid']}: {s['reason']}" for s in result.body["skipped"]]
-    finish(result, as_json, "\n".join(lines))
+    body = wire(sent_all_out(result))
+    lines = [f"{body['batches_sent']} batch(es) sent."]
+    lines += [f"skipped {s['batch_uuid']}: {s['reason']}" for s in body["skipped"]]
+    finish(result, body, as_json, "\n".join(lines))
 
 
 @batches_app.command("cancel")
@@ -144,7 +150,8 @@ def cancel_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = F
     open_store()
     actor = acting_user(as_user)
     result = run(lambda: cancel_batch(actor, batch))
-    finish(result, as_json, result.body["message"])
+    body = wire(cancelled_out(result))
+    finish(result, body, as_json, body["message"])
 
 
 @batches_app.command("extend")
@@ -164,8 +171,9 @@ def extend_command(
     except ValueError:
         fail(f"expires_at: {expires_at!r} is not an ISO 8601 date-time")
     result = run(lambda: extend_deadline(actor, batch, deadline))
-    body = result.body
-    finish(result, as_json, f"Deadline now {body['expires_at']}; the batch is {body['status']}.")
+    body = wire(extended_out(result))
+    summary = f"Deadline now {body['expires_at']}; the batch is {body['status']}."
+    finish(result, body, as_json, summary)
 
 
 def batches_table(rows: list[dict[str, Any]]) -> Table:

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from api.serializers.answers import manual_out
 from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
-from cli.output import print_json
+from cli.output import print_json, wire
 from store.enums import RequestStatus
 from tasks.batches.manual import create_manual_assignment
 from tasks.errors import ReviewqError
@@ -122,7 +123,7 @@ def manual_assign_command(
     open_store()
     user = acting_user(as_user)
     try:
-        answer = create_manual_assignment(
+        result = create_manual_assignment(
             user,
             call,
             pool_entry,
@@ -136,6 +137,7 @@ def manual_assign_command(
         else:
             print_error(exc.body())
         raise typer.Exit(1) from None
+    answer = wire(manual_out(result))
     if as_json:
         print_json(answer)
         return

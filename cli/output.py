@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from rich.table import Table
 
 from cli.context import console
@@ -13,6 +15,13 @@ from cli.context import console
 def print_json(value: Any) -> None:
     """Plain JSON on stdout (no colour codes), for `--json`."""
     print(json.dumps(value, indent=2, sort_keys=False))
+
+
+def wire(models: BaseModel | Sequence[BaseModel]) -> Any:
+    """The JSON of the API's wire models (api/serializers/), as plain values."""
+    if isinstance(models, BaseModel):
+        return models.model_dump(mode="json")
+    return [model.model_dump(mode="json") for model in models]
 
 
 def assign_result_tables(body: dict[str, Any]) -> list[Table]:

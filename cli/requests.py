@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
+from api.serializers.requests import request_out
 from cli.context import console, err_console, open_store
 from cli.generate import generate_summary, skipped_table
-from cli.output import assign_result_tables, print_error_body, print_json
+from cli.output import assign_result_tables, print_error_body, print_json, wire
 from store import AssignmentRequest
 from store.enums import RequestKind, RequestStatus
 from store.lookups import as_uuid
-from tasks.requests.lifecycle import request_json
 
 requests_app = typer.Typer(help="Queued assignment requests.", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ def show(
     if request is None:
         err_console.print(f"ID: no request {request_id!r}")
         raise typer.Exit(1)
-    data = request_json(request)
+    data = wire(request_out(request))
     if as_json:
         print_json(data)
         return

@@ -23,11 +23,9 @@ from store import (
     ReviewerPoolEntry,
     User,
 )
-from store.enums import BatchStatus
 from store.lookups import resolve_id, resolve_ids
 from tasks.errors import Forbidden, NotFound
-
-REVIEWER_VISIBLE_STATUSES = (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
+from tasks.rules import REVIEWER_VISIBLE_BATCHES
 
 
 def managed_call_ids(user: User) -> set[int]:
@@ -65,7 +63,7 @@ def visible_batches_condition(user: User) -> Expression | None:
     what `user` may see; None for staff (everything)."""
     if user.is_staff:
         return None
-    own = (Reviewer.user == user.id) & (AssignmentBatch.status.in_(list(REVIEWER_VISIBLE_STATUSES)))
+    own = (Reviewer.user == user.id) & (AssignmentBatch.status.in_(list(REVIEWER_VISIBLE_BATCHES)))
     managed = managed_call_ids(user)
     if managed:
         return own | AssignmentBatch.call.in_(list(managed))
@@ -75,7 +73,7 @@ def visible_batches_condition(user: User) -> Expression | None:
 def can_see_batch(user: User, batch: AssignmentBatch) -> bool:
     if is_manager_of(user, batch.call_id):
         return True
-    return batch.status in REVIEWER_VISIBLE_STATUSES and is_reviewer_of(user, batch)
+    return batch.status in REVIEWER_VISIBLE_BATCHES and is_reviewer_of(user, batch)
 
 
 def require_batch_visible(user: User, batch: AssignmentBatch) -> None:
@@ -96,7 +94,7 @@ def require_manager(user: User, batch: AssignmentBatch) -> None:
 def require_reviewer(user: User, batch: AssignmentBatch) -> None:
     """A reviewer action (accept, decline): only the batch's own reviewer. A manager who may
     see the batch gets Forbidden, anyone else NotFound."""
-    if is_reviewer_of(user, batch) and batch.status in REVIEWER_VISIBLE_STATUSES:
+    if is_reviewer_of(user, batch) and batch.status in REVIEWER_VISIBLE_BATCHES:
         return
     require_batch_visible(user, batch)
     raise Forbidden()

@@ -1,10 +1,19 @@
-"""What the store says about who may review what: conflicts, held proposals, affinities,
-and the exclusions and current reviewers generate-assignments plans with."""
+"""What the store says about who may review what: the only queries of the accepted pool,
+blocking conflicts, proposals a reviewer already has, and affinities.
+
+Every use case that asks one of these questions asks it here, so "blocking" and "already has"
+mean one thing each (or, where use cases differ, a named rule: see `HeldRule`).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from peewee import Expression, fn
 
 from matching import ExclusionKind
 from store import (
@@ -12,59 +21,16 @@ from store import (
     AssignmentItem,
     Call,
     ConflictOfInterest,
+    ItemConflict,
     Review,
+    Reviewer,
     ReviewerPoolEntry,
 )
 from store.calls import Affinity
-from store.enums import BLOCKING_COI_STATUSES, BatchStatus, ItemStatus, ReviewState
+from store.enums import BLOCKING_COI_STATUSES, InvitationStatus, ItemStatus, ReviewState
+from tasks.rules import HOLDING_ITEMS, HOLDING_REVIEW_STATES, OPEN_BATCHES
 
 Pair = tuple[int, int]  # (reviewer id, proposal id)
-
-
-def blocking_conflicts(reviewer_ids: Collection[int], proposal_ids: Collection[int]) -> set[Pair]:
-    """(reviewer, proposal) pairs with a pending or recused conflict of interest."""
-    query = ConflictOfInterest.select(
-        ConflictOfInterest.reviewer, ConflictOfInterest.proposal
-    ).where(
-        ConflictOfInterest.reviewer.in_(list(reviewer_ids)),
-        ConflictOfInterest.proposal.in_(list(proposal_ids)),
-        ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-    )
-    return {(r, p) for r, p in query.tuples()}
-
-
-def held_proposals(reviewer_ids: Collection[int], proposal_ids: Collection[int]) -> set[Pair]:
-    """(reviewer, proposal) pairs where the reviewer already reviews or is invited to review it."""
-    reviews = Review.select(Review.reviewer, Review.proposal).where(
-        Review.reviewer.in_(list(reviewer_ids)),
-        Review.proposal.in_(list(proposal_ids)),
-        Review.state != ReviewState.UNASSIGNED,
-    )
-    items = (
-        AssignmentItem.select(ReviewerPoolEntry.reviewer, AssignmentItem.proposal)
-        .join(AssignmentBatch)
-        .join(ReviewerPoolEntry)
-        .where(
-            ReviewerPoolEntry.reviewer.in_(list(reviewer_ids)),
-            AssignmentItem.proposal.in_(list(proposal_ids)),
-            AssignmentItem.status.in_([ItemStatus.PENDING, ItemStatus.ACCEPTED]),
-        )
-    )
-    return {(r, p) for r, p in reviews.tuples()} | {(r, p) for r, p in items.tuples()}
-
-
-def affinity_scores(
-    reviewer_ids: Collection[int], proposal_ids: Collection[int]
-) -> dict[Pair, float]:
-    """Known affinity per (reviewer, proposal); pairs without a row are absent."""
-    query = Affinity.select(Affinity.reviewer, Affinity.proposal, Affinity.score).where(
-        Affinity.reviewer.in_(list(reviewer_ids)), Affinity.proposal.in_(list(proposal_ids))
-    )
-    return {(r, p): float(s) for r, p, s in query.tuples()}
-
-
-OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.SENT)
-HOLDING_REVIEW_STATES = (ReviewState.IN_REVIEW, ReviewState.SUBMITTED)
 
 
 def id_chunks(values: Sequence[int], size: int = 1000) -> list[list[int]]:
@@ -72,83 +38,277 @@ def id_chunks(values: Sequence[int], size: int = 1000) -> list[list[int]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def current_reviewers(proposal_ids: Sequence[int]) -> dict[int, set[int]]:
-    """proposal id -> reviewers it already has: pending items of open batches, accepted items,
-    reviews held in review or submitted."""
-    found: dict[int, set[int]] = defaultdict(set)
-    if not proposal_ids:
-        return found
-    items = (
-        AssignmentItem.select(AssignmentItem.proposal, ReviewerPoolEntry.reviewer)
-        .join(AssignmentBatch)
-        .join(ReviewerPoolEntry)
+# --- the pool ----------------------------------------------------------------------------------
+
+
+def accepted_pool(call: Call) -> Any:
+    """The call's accepted pool entries of available reviewers (with their Reviewer), by id:
+    the only reviewers that receive work."""
+    return (
+        ReviewerPoolEntry.select(ReviewerPoolEntry, Reviewer)
+        .join(Reviewer)
         .where(
-            AssignmentItem.proposal.in_(list(proposal_ids)),
-            (
-                (AssignmentItem.status == ItemStatus.PENDING)
-                & AssignmentBatch.status.in_(list(OPEN_BATCH_STATUSES))
-            )
-            | (AssignmentItem.status == ItemStatus.ACCEPTED),
+            ReviewerPoolEntry.call == call.id,
+            ReviewerPoolEntry.invitation_status == InvitationStatus.ACCEPTED,
+            Reviewer.available_for_reviews == True,  # noqa: E712 (SQL, not Python)
         )
+        .order_by(ReviewerPoolEntry.id)
     )
-    reviews = Review.select(Review.proposal, Review.reviewer).where(
-        Review.proposal.in_(list(proposal_ids)),
-        Review.reviewer.is_null(False),
-        Review.state.in_(list(HOLDING_REVIEW_STATES)),
-    )
-    for proposal_id, reviewer_id in list(items.tuples()) + list(reviews.tuples()):
-        found[proposal_id].add(reviewer_id)
-    return found
 
 
-def excluded_pairs(call: Call, proposal_ids: Sequence[int]) -> dict[Pair, ExclusionKind]:
-    """(reviewer, proposal) pairs generate must not propose, with why: a blocking COI, a
-    decline, or any item (any status, any batch) or non-empty review for that proposal."""
-    ids = list(proposal_ids)
-    out: dict[Pair, ExclusionKind] = {}
-    items = (
-        AssignmentItem.select(
-            ReviewerPoolEntry.reviewer, AssignmentItem.proposal, AssignmentItem.status
-        )
-        .join(AssignmentBatch)
-        .join(ReviewerPoolEntry)
-        .where(AssignmentBatch.call == call.id, AssignmentItem.proposal.in_(ids))
-    )
-    for reviewer_id, proposal_id, status in items.tuples():
-        declined = ItemStatus(status) == ItemStatus.DECLINED
-        if out.get((reviewer_id, proposal_id)) != ExclusionKind.DECLINED:
-            kind = ExclusionKind.DECLINED if declined else ExclusionKind.HAS_ITEM
-            out[(reviewer_id, proposal_id)] = kind
-    reviews = Review.select(Review.reviewer, Review.proposal).where(
-        Review.proposal.in_(ids),
-        Review.reviewer.is_null(False),
-        Review.state != ReviewState.UNASSIGNED,
-    )
-    for pair in reviews.tuples():
-        out.setdefault(pair, ExclusionKind.HAS_ITEM)
-    conflicts = ConflictOfInterest.select(
-        ConflictOfInterest.reviewer, ConflictOfInterest.proposal
-    ).where(
-        ConflictOfInterest.proposal.in_(ids),
-        ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-    )
-    for pair in conflicts.tuples():
-        out[pair] = ExclusionKind.CONFLICT
-    return out
+# --- blocking conflicts ------------------------------------------------------------------------
+
+
+def blocks() -> Expression:
+    """The condition on ConflictOfInterest of a conflict that blocks its (reviewer, proposal)
+    pair: pending or recused (domain.md; dismissed and waived do not block)."""
+    return ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES))
+
+
+def blocking_conflict_ids(
+    proposal_ids: Collection[int], reviewer_ids: Collection[int] | None = None
+) -> dict[Pair, list[int]]:
+    """(reviewer, proposal) -> ids of the blocking conflict records of the pair, for these
+    proposals (and these reviewers; None: any reviewer). Pairs without one are absent."""
+    found: dict[Pair, list[int]] = defaultdict(list)
+    for chunk in id_chunks(sorted(set(proposal_ids))):
+        query = ConflictOfInterest.select(
+            ConflictOfInterest.reviewer, ConflictOfInterest.proposal, ConflictOfInterest.id
+        ).where(ConflictOfInterest.proposal.in_(chunk), blocks())
+        if reviewer_ids is not None:
+            query = query.where(ConflictOfInterest.reviewer.in_(list(reviewer_ids)))
+        for reviewer, proposal, coi in query.tuples():
+            found[(reviewer, proposal)].append(coi)
+    return dict(found)
+
+
+def blocking_conflicts(reviewer_ids: Collection[int], proposal_ids: Collection[int]) -> set[Pair]:
+    """(reviewer, proposal) pairs with a pending or recused conflict of interest."""
+    return set(blocking_conflict_ids(proposal_ids, reviewer_ids))
 
 
 def blocking_pairs(pairs: set[Pair]) -> dict[Pair, list[int]]:
     """Of these (reviewer, proposal) pairs, those with blocking COIs -> the COI record ids."""
-    found: dict[Pair, list[int]] = defaultdict(list)
-    proposals = sorted({prop for _, prop in pairs})
-    for chunk in id_chunks(proposals):
-        query = ConflictOfInterest.select(
-            ConflictOfInterest.reviewer, ConflictOfInterest.proposal, ConflictOfInterest.id
-        ).where(
-            ConflictOfInterest.proposal.in_(chunk),
-            ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
+    found = blocking_conflict_ids({proposal for _, proposal in pairs})
+    return {pair: ids for pair, ids in found.items() if pair in pairs}
+
+
+def reviewer_conflict_ids(reviewer_id: int, proposal_ids: Sequence[int]) -> dict[int, list[int]]:
+    """proposal id -> ids of the blocking conflict records between it and the reviewer."""
+    found = blocking_conflict_ids(proposal_ids, [reviewer_id])
+    return {proposal: ids for (_, proposal), ids in found.items()}
+
+
+def reviewers_in_conflict(proposal_id: int) -> set[int]:
+    """The reviewers with a blocking conflict of interest with the proposal."""
+    return {reviewer for reviewer, _ in blocking_conflict_ids([proposal_id])}
+
+
+def blocking_conflict_counts(item_ids: list[int]) -> dict[int, int]:
+    """item id -> how many of its linked conflict records still block it (pending, recused)."""
+    if not item_ids:
+        return {}
+    query = (
+        ItemConflict.select(ItemConflict.item, fn.COUNT(1))
+        .join(ConflictOfInterest)
+        .where(ItemConflict.item.in_(item_ids), blocks())
+        .group_by(ItemConflict.item)
+        .tuples()
+    )
+    return {int(item_id): int(n) for item_id, n in query}
+
+
+# --- "the reviewer already has this proposal" --------------------------------------------------
+
+
+class ItemRule(Enum):
+    """Which assignment items of a proposal mean their reviewer has it."""
+
+    ANY = "any"  # any status, any batch: a decliner or a past reviewer keeps it
+    HOLDING = "holding"  # pending or accepted, in any batch
+    OPEN = "open"  # pending in a draft or sent batch, or accepted (what workload counts)
+
+    def condition(self) -> Expression | None:
+        if self is ItemRule.HOLDING:
+            return AssignmentItem.status.in_(list(HOLDING_ITEMS))
+        if self is ItemRule.OPEN:
+            pending = AssignmentItem.status == ItemStatus.PENDING
+            return (pending & AssignmentBatch.status.in_(list(OPEN_BATCHES))) | (
+                AssignmentItem.status == ItemStatus.ACCEPTED
+            )
+        return None
+
+
+class ReviewRule(Enum):
+    """Which reviews of a proposal mean their reviewer has it."""
+
+    NAMED = "named"  # any review that names the reviewer, whatever its state
+    ASSIGNED = "assigned"  # a review not `unassigned` (in review, submitted or rejected)
+    ACTIVE = "active"  # in review or submitted
+
+    def condition(self) -> Expression | None:
+        if self is ReviewRule.ASSIGNED:
+            return Review.state != ReviewState.UNASSIGNED
+        if self is ReviewRule.ACTIVE:
+            return Review.state.in_(list(HOLDING_REVIEW_STATES))
+        return None
+
+
+@dataclass(frozen=True)
+class HeldRule:
+    """What makes a reviewer "already have" a proposal: which items, which reviews."""
+
+    items: ItemRule
+    reviews: ReviewRule
+
+
+#: reassignment (domain.md: "no item of any status for that proposal"; a decliner never gets
+#: it back): any item, any review naming the reviewer
+EVER_HELD = HeldRule(ItemRule.ANY, ReviewRule.NAMED)
+#: manual assignment and generate's exclusions: any item, any review that is not unassigned
+EVER_ASSIGNED = HeldRule(ItemRule.ANY, ReviewRule.ASSIGNED)
+#: bulk assign (seeds/004): a pending or accepted item, a review that is not unassigned
+HOLDS_NOW = HeldRule(ItemRule.HOLDING, ReviewRule.ASSIGNED)
+#: generate's demand (the reviewers a proposal has towards its k): a pending item of an open
+#: batch, an accepted item, a review in review or submitted
+FILLS_A_SEAT = HeldRule(ItemRule.OPEN, ReviewRule.ACTIVE)
+
+
+def held_items(
+    rule: HeldRule,
+    *fields: Any,
+    proposal_ids: Collection[int],
+    reviewer_ids: Collection[int] | None = None,
+) -> Any:
+    """SELECT `fields` of the items of these proposals that `rule` counts, joined to their
+    batch and pool entry (so fields and further conditions may name either)."""
+    query = (
+        AssignmentItem.select(*fields)
+        .join(AssignmentBatch)
+        .join(ReviewerPoolEntry)
+        .where(AssignmentItem.proposal.in_(list(proposal_ids)))
+    )
+    if reviewer_ids is not None:
+        query = query.where(ReviewerPoolEntry.reviewer.in_(list(reviewer_ids)))
+    condition = rule.items.condition()
+    return query if condition is None else query.where(condition)
+
+
+def held_reviews(
+    rule: HeldRule,
+    *fields: Any,
+    proposal_ids: Collection[int],
+    reviewer_ids: Collection[int] | None = None,
+) -> Any:
+    """SELECT `fields` of the reviews of these proposals, with a reviewer, that `rule` counts."""
+    query = Review.select(*fields).where(
+        Review.proposal.in_(list(proposal_ids)), Review.reviewer.is_null(False)
+    )
+    if reviewer_ids is not None:
+        query = query.where(Review.reviewer.in_(list(reviewer_ids)))
+    condition = rule.reviews.condition()
+    return query if condition is None else query.where(condition)
+
+
+def held_pairs(
+    rule: HeldRule, proposal_ids: Collection[int], reviewer_ids: Collection[int] | None = None
+) -> set[Pair]:
+    """(reviewer, proposal) pairs of these proposals (and reviewers) that `rule` counts."""
+    items = held_items(
+        rule,
+        ReviewerPoolEntry.reviewer,
+        AssignmentItem.proposal,
+        proposal_ids=proposal_ids,
+        reviewer_ids=reviewer_ids,
+    )
+    reviews = held_reviews(
+        rule, Review.reviewer, Review.proposal, proposal_ids=proposal_ids, reviewer_ids=reviewer_ids
+    )
+    return set(items.tuples()) | set(reviews.tuples())
+
+
+def held_proposals(reviewer_ids: Collection[int], proposal_ids: Collection[int]) -> set[Pair]:
+    """(reviewer, proposal) pairs where the reviewer already reviews or is invited to review it
+    (HOLDS_NOW: bulk assign's rule)."""
+    return held_pairs(HOLDS_NOW, proposal_ids, reviewer_ids)
+
+
+def current_reviewers(proposal_ids: Sequence[int]) -> dict[int, set[int]]:
+    """proposal id -> reviewers it already has (FILLS_A_SEAT: generate's demand): pending items
+    of open batches, accepted items, reviews held in review or submitted."""
+    found: dict[int, set[int]] = defaultdict(set)
+    if not proposal_ids:
+        return found
+    for reviewer_id, proposal_id in held_pairs(FILLS_A_SEAT, proposal_ids):
+        found[proposal_id].add(reviewer_id)
+    return found
+
+
+def reviewers_with_proposal(proposal_id: int) -> set[int]:
+    """Reviewers who have (had) an item of any status for the proposal, or a review of it
+    (EVER_HELD: reassignment's rule)."""
+    return {reviewer for reviewer, _ in held_pairs(EVER_HELD, [proposal_id])}
+
+
+def entry_held_proposals(
+    entry: ReviewerPoolEntry, proposal_ids: Sequence[int]
+) -> dict[int, set[int]]:
+    """proposal id -> ids of the batches where the pool entry has an item for it (any status,
+    any batch); an empty set when the reviewer holds a review of it instead (EVER_ASSIGNED:
+    manual assignment's rule)."""
+    items = held_items(
+        EVER_ASSIGNED, AssignmentItem.proposal, AssignmentItem.batch, proposal_ids=proposal_ids
+    ).where(AssignmentBatch.reviewer_pool_entry == entry.id)
+    reviews = held_reviews(
+        EVER_ASSIGNED, Review.proposal, proposal_ids=proposal_ids, reviewer_ids=[entry.reviewer_id]
+    )
+    held: dict[int, set[int]] = {p: set() for (p,) in reviews.tuples()}
+    for proposal_id, batch_id in items.tuples():
+        held.setdefault(proposal_id, set()).add(batch_id)
+    return held
+
+
+def excluded_pairs(call: Call, proposal_ids: Sequence[int]) -> dict[Pair, ExclusionKind]:
+    """(reviewer, proposal) pairs generate must not propose, with why: a blocking COI, a
+    decline, or (EVER_ASSIGNED) any item of the call or non-empty review for that proposal."""
+    out: dict[Pair, ExclusionKind] = {}
+    fields = (ReviewerPoolEntry.reviewer, AssignmentItem.proposal, AssignmentItem.status)
+    items = held_items(EVER_ASSIGNED, *fields, proposal_ids=proposal_ids)
+    for reviewer_id, proposal_id, status in items.where(AssignmentBatch.call == call.id).tuples():
+        declined = ItemStatus(status) == ItemStatus.DECLINED
+        if out.get((reviewer_id, proposal_id)) != ExclusionKind.DECLINED:
+            kind = ExclusionKind.DECLINED if declined else ExclusionKind.HAS_ITEM
+            out[(reviewer_id, proposal_id)] = kind
+    reviews = held_reviews(
+        EVER_ASSIGNED, Review.reviewer, Review.proposal, proposal_ids=proposal_ids
+    )
+    for pair in reviews.tuples():
+        out.setdefault(pair, ExclusionKind.HAS_ITEM)
+    for pair in blocking_conflict_ids(proposal_ids):
+        out[pair] = ExclusionKind.CONFLICT
+    return out
+
+
+# --- affinities --------------------------------------------------------------------------------
+
+
+def affinity_scores(
+    proposal_ids: Collection[int],
+    *,
+    reviewer_ids: Collection[int] | None = None,
+    call_id: int | None = None,
+) -> dict[Pair, float]:
+    """Known affinity per (reviewer, proposal) of these proposals (and these reviewers, and
+    rows of this call; None: any); pairs without a row are absent."""
+    out: dict[Pair, float] = {}
+    # in the caller's order: generate hands the engine its candidates in this order
+    for chunk in id_chunks(list(dict.fromkeys(proposal_ids))):
+        query = Affinity.select(Affinity.reviewer, Affinity.proposal, Affinity.score).where(
+            Affinity.proposal.in_(chunk)
         )
-        for reviewer, prop, coi in query.tuples():
-            if (reviewer, prop) in pairs:
-                found[(reviewer, prop)].append(coi)
-    return dict(found)
+        if reviewer_ids is not None:
+            query = query.where(Affinity.reviewer.in_(list(reviewer_ids)))
+        if call_id is not None:
+            query = query.where(Affinity.call == call_id)
+        out.update({(r, p): float(s) for r, p, s in query.tuples()})
+    return out

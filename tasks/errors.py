@@ -205,3 +205,58 @@ MSG_DELETE_NOT_ALLOWED = "Only draft or cancelled batches without accepted items
 
 # Beyond domain.md (W's answer is not documented): what a successful force-unblock says.
 MSG_FORCE_UNBLOCKED = "COI block overridden. The assignment is pending."
+
+# Beyond domain.md: the other refusals and reasons the batch workflow gives, in DRF's words
+# where the published client shows them.
+# An item may be deleted only before its invitation is live and while it records no answer.
+MSG_ITEM_DELETE_NOT_ALLOWED = (
+    "Only pending or COI-blocked items of draft or cancelled batches can be deleted."
+)
+MSG_ONLY_DECLINED_EDITABLE = "Only declined assignments have a decline reason to edit."
+MSG_INVALID_UUID = "Must be a valid UUID."
+MSG_BLANK = "This field may not be blank."
+#: a manual assignment's skip reason: the proposal is in the draft it adds to already
+MSG_ALREADY_IN_BATCH = "Proposal is already in this batch."
+#: send-all's skip reasons (besides MSG_SEND_NOT_DRAFT)
+SKIP_NOT_FOUND = "Batch not found in this call."
+SKIP_NO_PENDING_ITEMS = "Batch has no pending items."
+
+
+def invalid_choice(value: str) -> str:
+    """A list filter's refusal of an unknown status or source (DRF's ChoiceFilter words)."""
+    return f"Select a valid choice. {value} is not one of the available choices."
+
+
+def not_a_valid_choice(value: str) -> str:
+    """A body field's refusal of an unknown choice (DRF's ChoiceField words)."""
+    return f'"{value}" is not a valid choice.'
+
+
+def unknown_ordering(key: str, allowed: str) -> str:
+    return f"Unknown ordering {key!r}; use any of {allowed}."
+
+
+def over_workload(current: int, new: int, max_assignments: int) -> str:
+    """A manual assignment's refusal above max_assignments; ends in MSG_OVER_WORKLOAD_SUFFIX."""
+    return (
+        f"Reviewer has {current} open assignment(s) in this call; {new} more would exceed "
+        f"max_assignments ({max_assignments}). {MSG_OVER_WORKLOAD_SUFFIX}"
+    )
+
+
+def not_assignable(state: str) -> str:
+    """Why generate or manual assignment skips a proposal in `state`."""
+    return f"proposal is {state}; only submitted or in_review proposals are assigned"
+
+
+# seeds/004: why one review of a bulk assign fails (the entry's `error`)
+def review_already_assigned(holder: str, state: str) -> str:
+    return f"Review is already assigned to {holder} ({state})"
+
+
+def review_not_assignable(state: str) -> str:
+    return f"Review is {state} and cannot be assigned"
+
+
+def proposal_not_reviewable(state: str) -> str:
+    return f"Review's proposal is {state} and cannot be reviewed"

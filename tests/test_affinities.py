@@ -194,7 +194,7 @@ def assigned(call: Call) -> dict[int, tuple[int, float | None]]:
 def test_generate_on_a_call_without_affinities_computes_them_and_assigns_by_them(
     world: World,
 ) -> None:
-    answer = generate_assignments(make_user(is_staff=True), str(world.call.uuid))
+    answer = generate_assignments(make_user(is_staff=True), str(world.call.uuid)).to_json()
     assert answer["items_created"] == 2
     chosen = assigned(world.call)
     assert chosen[world.graphs.id][0] == world.ml_expert.id

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.serializers.items import NIL_UUID
 from store import AssignmentBatch, AssignmentItem, Call, Review, Reviewer
 from store.clock import utcnow
 from store.enums import BatchStatus, CoiStatus, ItemStatus
@@ -19,10 +20,10 @@ from tasks.errors import (
     MSG_DECLINED,
     MSG_FORCE_UNBLOCK_NOT_BLOCKED,
     MSG_FORCE_UNBLOCKED,
+    MSG_ITEM_DELETE_NOT_ALLOWED,
     MSG_REASSIGN_NOT_ALLOWED,
     MSG_REASSIGNED,
 )
-from tasks.items.listing import MSG_ITEM_DELETE_NOT_ALLOWED, NIL_UUID
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,

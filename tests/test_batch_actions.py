@@ -16,6 +16,8 @@ from uuid import uuid4
 import pytest
 from peewee import Database
 
+from api.serializers.answers import cancelled_out, extended_out
+from api.serializers.batches import batch_detail_out
 from config import get_settings
 from store import (
     AssignmentBatch,
@@ -128,7 +130,7 @@ def world(db: Database, public_url: str) -> World:
 def test_a_draft_or_sent_batch_can_be_cancelled(world: World, status: BatchStatus) -> None:
     AssignmentBatch.update(status=status).execute()
     result = cancel_batch(world.manager, str(world.batch.uuid), NOW)
-    assert result.body == {"message": MSG_CANCELLED}
+    assert cancelled_out(result).model_dump(mode="json") == {"message": MSG_CANCELLED}
     assert world.fresh().status == BatchStatus.CANCELLED
     assert world.item_statuses() == [ItemStatus.PENDING, ItemStatus.PENDING, ItemStatus.COI_BLOCKED]
 
@@ -160,7 +162,10 @@ def test_extending_a_sent_batch_changes_only_its_deadline(world: World) -> None:
     new = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
     result = extend_deadline(world.manager, str(world.batch.uuid), new, NOW)
     batch = world.fresh()
-    assert result.body == {"expires_at": "2026-03-20T09:30:00Z", "status": "sent"}
+    assert extended_out(result).model_dump(mode="json") == {
+        "expires_at": "2026-03-20T09:30:00Z",
+        "status": "sent",
+    }
     assert batch.expires_at == datetime(2026, 3, 20, 9, 30)
     assert (batch.status, batch.reminder_sent, batch.sent_at) == (
         BatchStatus.SENT,
@@ -181,7 +186,10 @@ def test_extending_an_expired_batch_reactivates_it_its_expired_items_and_its_rem
     ).execute()
     result = extend_deadline(world.manager, str(world.batch.uuid), NOW + timedelta(days=5), NOW)
     batch = world.fresh()
-    assert result.body == {"expires_at": "2026-03-06T12:00:00Z", "status": "sent"}
+    assert extended_out(result).model_dump(mode="json") == {
+        "expires_at": "2026-03-06T12:00:00Z",
+        "status": "sent",
+    }
     assert (batch.status, batch.reminder_sent, batch.manager_notified) == (
         BatchStatus.SENT,
         False,
@@ -220,18 +228,20 @@ def test_only_sent_or_expired_batches_can_be_extended(world: World, status: Batc
 
 
 def test_update_sets_only_the_note_and_answers_the_retrieve_json(world: World) -> None:
-    result = update_batch(world.manager, str(world.batch.uuid), "<b>Read me</b>", NOW)
+    result = batch_detail_out(
+        update_batch(world.manager, str(world.batch.uuid), "<b>Read me</b>", NOW)
+    )
     assert world.fresh().manager_notes == "<b>Read me</b>"
-    assert result.body["manager_notes"] == "<b>Read me</b>"
-    assert result.body["uuid"] == str(world.batch.uuid)
-    assert len(result.body["items"]) == 3
+    assert result.manager_notes == "<b>Read me</b>"
+    assert result.uuid == str(world.batch.uuid)
+    assert len(result.items) == 3
     assert world.fresh().status == BatchStatus.DRAFT
 
 
 def test_a_patch_without_a_note_changes_nothing(world: World) -> None:
     before = snapshot()
-    result = update_batch(world.manager, str(world.batch.uuid), None, NOW)
-    assert result.body["manager_notes"] == "Thanks!"
+    result = batch_detail_out(update_batch(world.manager, str(world.batch.uuid), None, NOW))
+    assert result.manager_notes == "Thanks!"
     assert snapshot() == before
 
 
@@ -242,8 +252,7 @@ def test_a_draft_or_cancelled_batch_is_deleted_with_its_items_and_conflict_links
     AssignmentBatch.update(status=status).execute()
     conflict = make_conflict(world.call, world.reviewer, world.items[2].proposal)
     ItemConflict.create(item=world.items[2], conflict=conflict)
-    result = delete_batch(world.manager, str(world.batch.uuid))
-    assert result.body == {}
+    delete_batch(world.manager, str(world.batch.uuid))
     assert AssignmentBatch.select().count() == 0
     assert AssignmentItem.select().count() == 0
     assert ItemConflict.select().count() == 0
@@ -315,4 +324,5 @@ def test_an_unknown_or_malformed_batch_id_is_not_found(
 
 
 def test_staff_may_act_on_any_batch(world: World) -> None:
-    assert cancel_batch(world.staff, str(world.batch.uuid)).body == {"message": MSG_CANCELLED}
+    result = cancel_batch(world.staff, str(world.batch.uuid))
+    assert cancelled_out(result).model_dump(mode="json") == {"message": MSG_CANCELLED}

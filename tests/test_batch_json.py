@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from peewee import Database
 
+from api.serializers.batches import batch_detail_out, batch_out
 from store import (
     AssignmentBatch,
     AssignmentItem,
@@ -20,7 +21,7 @@ from store import (
 )
 from store.enums import BatchSource, BatchStatus, CoiStatus, ItemStatus, ReviewState
 from tasks.batches.listing import list_batches
-from tasks.batches.wire import batch_json, batches_json
+from tasks.batches.views import batch_view, batch_views
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -111,6 +112,17 @@ def has_type(value: Any, kind: str) -> bool:
 @pytest.fixture
 def world(db: Database, public_url: str) -> World:  # noqa: F811
     return build_world()
+
+
+def batch_json(batch: AssignmentBatch, *, now: datetime | None = None) -> dict[str, Any]:
+    """seeds/000's retrieve JSON of a batch, as the serializer writes it."""
+    return batch_detail_out(batch_view(batch, now=now)).model_dump(mode="json")
+
+
+def batches_json(query: Any, *, with_items: bool) -> list[dict[str, Any]]:
+    """The list (or, with items, retrieve) JSON of the batches `query` selects."""
+    out = batch_detail_out if with_items else batch_out
+    return [out(view).model_dump(mode="json") for view in batch_views(query, with_items=with_items)]
 
 
 def test_a_batch_has_every_seeds_field_in_order_with_its_type(world: World) -> None:

@@ -46,16 +46,16 @@ def test_a_reviewer_sees_their_own_sent_responded_or_expired_batch(
     world: World, status: BatchStatus
 ) -> None:
     AssignmentBatch.update(status=status).execute()
-    assert get_batch(world.reviewer_user, str(world.batch.uuid))["status"] == status.value
+    assert get_batch(world.reviewer_user, str(world.batch.uuid)).batch.status == status
     rows, total = list_batches(world.reviewer_user)
-    assert total == 1 and [r["uuid"] for r in rows] == [str(world.batch.uuid)]
+    assert total == 1 and [str(r.batch.uuid) for r in rows] == [str(world.batch.uuid)]
 
 
 def test_a_reviewer_does_not_see_another_reviewers_sent_batch(world: World) -> None:
     make_assignment_batch(world.call, status=BatchStatus.SENT)
     sent_batch(world)
     rows, total = list_batches(world.reviewer_user)
-    assert (total, [r["uuid"] for r in rows]) == (1, [str(world.batch.uuid)])
+    assert (total, [str(r.batch.uuid) for r in rows]) == (1, [str(world.batch.uuid)])
 
 
 def test_managers_see_their_calls_batches_and_outsiders_see_none(world: World) -> None:
@@ -78,7 +78,7 @@ def test_lists_filter_by_call_pool_entry_reviewer_status_source_and_sent_dates(
     def uuids(**filters: Any) -> set[str]:
         rows, total = list_batches(world.staff, BatchFilters(**filters), page_size=None)
         assert total == len(rows)
-        return {r["uuid"] for r in rows}
+        return {str(r.batch.uuid) for r in rows}
 
     mine, theirs, far = str(world.batch.uuid), str(other.uuid), str(elsewhere.uuid)
     assert uuids(call_uuid=str(world.call.uuid)) == {mine, theirs}
@@ -115,11 +115,19 @@ def test_lists_order_by_the_chosen_keys_and_paginate_with_a_total(world: World) 
         world.call, status=BatchStatus.SENT, sent_at=NOW, expires_at=NOW - timedelta(days=1)
     )
     rows, _ = list_batches(world.manager, ordering=["expires_at"], page_size=None)
-    assert [r["uuid"] for r in rows] == [str(earlier.uuid), str(later.uuid), str(world.batch.uuid)]
+    assert [str(r.batch.uuid) for r in rows] == [
+        str(earlier.uuid),
+        str(later.uuid),
+        str(world.batch.uuid),
+    ]
     rows, _ = list_batches(world.manager, ordering=["-expires_at"], page_size=None)
-    assert [r["uuid"] for r in rows] == [str(later.uuid), str(earlier.uuid), str(world.batch.uuid)]
+    assert [str(r.batch.uuid) for r in rows] == [
+        str(later.uuid),
+        str(earlier.uuid),
+        str(world.batch.uuid),
+    ]
     page, total = list_batches(world.manager, ordering=["expires_at"], page=2, page_size=2)
-    assert (total, [r["uuid"] for r in page]) == (3, [str(world.batch.uuid)])
+    assert (total, [str(r.batch.uuid) for r in page]) == (3, [str(world.batch.uuid)])
     with pytest.raises(FieldRejected) as caught:
         list_batches(world.manager, ordering=["password"])
     assert list(caught.value.body()) == ["o"]
@@ -129,7 +137,7 @@ def test_the_default_order_is_newest_first(world: World) -> None:
     AssignmentBatch.update(created=NOW - timedelta(days=1)).execute()
     newer = make_assignment_batch(world.call, created=NOW)
     rows, _ = list_batches(world.manager)
-    assert [r["uuid"] for r in rows] == [str(newer.uuid), str(world.batch.uuid)]
+    assert [str(r.batch.uuid) for r in rows] == [str(newer.uuid), str(world.batch.uuid)]
 
 
 def test_my_batches_are_the_reviewers_own_sent_ones_newest_first_with_items(world: World) -> None:
@@ -140,6 +148,9 @@ def test_my_batches_are_the_reviewers_own_sent_ones_newest_first_with_items(worl
     make_assignment_batch(make_call(), world.reviewer, status=BatchStatus.EXPIRED, sent_at=NOW)
     make_assignment_batch(world.call, status=BatchStatus.SENT, sent_at=NOW)
     rows, total = list_own_batches(world.reviewer_user)
-    assert (total, [r["uuid"] for r in rows]) == (2, [str(newer.uuid), str(world.batch.uuid)])
-    assert len(rows[1]["items"]) == 3
+    assert (total, [str(r.batch.uuid) for r in rows]) == (
+        2,
+        [str(newer.uuid), str(world.batch.uuid)],
+    )
+    assert len(rows[1].items) == 3
     assert list_own_batches(world.manager) == ([], 0)

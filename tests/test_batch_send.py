@@ -11,16 +11,19 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from peewee import Database
 
+from api.serializers.answers import sent_all_out, sent_out
 from store import AssignmentBatch, Notification, database, write_transaction
 from store.enums import BatchStatus, ItemStatus, NotificationKind
-from tasks.batches.send import (
+from tasks.batches.send import send_all, send_batch, send_batch_locked
+from tasks.errors import (
+    MSG_SEND_NOT_DRAFT,
+    MSG_SENT,
     SKIP_NO_PENDING_ITEMS,
     SKIP_NOT_FOUND,
-    send_all,
-    send_batch,
-    send_batch_locked,
+    Forbidden,
+    NotFound,
+    RuleViolation,
 )
-from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, Forbidden, NotFound, RuleViolation
 from tasks.mail.outbox import EnqueueInsideTransactionError
 from tasks.results import deliver
 from tests.factories import make_assignment_batch, make_assignment_item, make_call
@@ -44,7 +47,10 @@ def test_sending_a_draft_makes_it_sent_until_now_plus_the_calls_expiration_days(
 ) -> None:
     result = send_batch(world.manager, str(world.batch.uuid), NOW)
     batch = world.fresh()
-    assert result.body == {"detail": MSG_SENT, "expires_at": "2026-03-08T12:00:00Z"}
+    assert sent_out(result).model_dump(mode="json") == {
+        "detail": MSG_SENT,
+        "expires_at": "2026-03-08T12:00:00Z",
+    }
     assert batch.status == BatchStatus.SENT
     assert (batch.sent_at, batch.expires_at) == (NOW, NOW + timedelta(days=7))
     assert len(result.notification_ids) == 1
@@ -56,7 +62,7 @@ def test_sending_a_draft_makes_it_sent_until_now_plus_the_calls_expiration_days(
 def test_send_uses_the_calls_own_expiration_days_and_may_replace_the_note(db: Database) -> None:
     world = build_world(assignment_expiration_days=3)
     result = send_batch(world.staff, str(world.batch.uuid), NOW, manager_notes="New note")
-    assert result.body["expires_at"] == "2026-03-04T12:00:00Z"
+    assert sent_out(result).model_dump(mode="json")["expires_at"] == "2026-03-04T12:00:00Z"
     assert world.fresh().manager_notes == "New note"
     assert "New note" in Notification.get_by_id(result.notification_ids[0]).text_body
 
@@ -114,7 +120,7 @@ def test_send_all_sends_every_draft_with_a_pending_item_and_says_why_it_skipped_
     other_call = make_assignment_batch(make_call())
     make_assignment_item(other_call)
     result = send_all(world.manager, str(world.call.uuid), now=NOW)
-    assert result.body == {
+    assert sent_all_out(result).model_dump(mode="json") == {
         "batches_sent": 2,
         "skipped": [{"batch_uuid": str(only_blocked.uuid), "reason": SKIP_NO_PENDING_ITEMS}],
     }
@@ -127,7 +133,7 @@ def test_send_all_sends_every_draft_with_a_pending_item_and_says_why_it_skipped_
 def test_send_all_twice_sends_nothing_the_second_time(world: World) -> None:
     send_all(world.manager, str(world.call.uuid), now=NOW)
     again = send_all(world.manager, str(world.call.uuid), now=NOW)
-    assert again.body == {"batches_sent": 0, "skipped": []}
+    assert sent_all_out(again).model_dump(mode="json") == {"batches_sent": 0, "skipped": []}
     assert Notification.select().count() == 1
 
 
@@ -138,7 +144,7 @@ def test_send_all_with_batch_uuids_sends_only_those_and_skips_the_unsendable(wor
     foreign = make_assignment_batch(make_call())
     asked = [str(world.batch.uuid), str(sent.uuid), str(foreign.uuid), "nonsense"]
     result = send_all(world.manager, world.call.public_id, asked, NOW)
-    assert result.body == {
+    assert sent_all_out(result).model_dump(mode="json") == {
         "batches_sent": 1,
         "skipped": [
             {"batch_uuid": str(sent.uuid), "reason": MSG_SEND_NOT_DRAFT},

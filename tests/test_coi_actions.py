@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import pytest
 from peewee import Database
@@ -12,7 +13,6 @@ from store.enums import CoiStatus, ItemStatus, ReviewState
 from tasks.errors import (
     MSG_ACCEPT_NOT_PENDING,
     MSG_FORCE_UNBLOCK_NOT_BLOCKED,
-    MSG_FORCE_UNBLOCKED,
     FieldRejected,
     Forbidden,
     NotFound,
@@ -21,6 +21,7 @@ from tasks.errors import (
 )
 from tasks.items.answers import accept_item
 from tasks.items.coi import decide_conflict, force_unblock
+from tasks.results import ConflictDecided
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -30,6 +31,18 @@ from tests.factories import (
     make_user,
 )
 from tests.test_item_actions import NOW, Invitation, add_item, fresh, invite, run_at_once
+
+
+def decided(result: ConflictDecided) -> dict[str, Any]:
+    """A decision's result with its conflict's uuid and the statuses as strings."""
+    return {
+        "uuid": str(result.conflict.uuid),
+        "status": result.status.value,
+        "previous_status": result.previous_status.value,
+        "unblocked_item_uuids": result.unblocked_item_uuids,
+        "blocked_item_uuids": result.blocked_item_uuids,
+        "rejected_review_uuids": result.rejected_review_uuids,
+    }
 
 
 def blocked_item(inv: Invitation) -> tuple[AssignmentItem, ConflictOfInterest]:
@@ -59,7 +72,7 @@ def test_force_unblock_makes_a_blocked_item_pending_and_records_the_override(
 
     result = force_unblock(inv.manager, str(item.uuid), "Known, harmless", now=NOW)
 
-    assert result.body == {"detail": MSG_FORCE_UNBLOCKED, "status": "pending"}
+    assert (result.item.id, result.status) == (item.id, ItemStatus.PENDING)
     after = fresh(item)
     assert (after.status, after.has_coi) == (ItemStatus.PENDING, True)
     assert (after.override_reason, after.override_by_id, after.override_at) == (
@@ -127,7 +140,7 @@ def test_dismissing_or_waiving_a_conflict_unblocks_the_items_it_blocked(
     inv = invite()
     item, conflict = blocked_item(inv)
 
-    body = decide_conflict(inv.manager, str(conflict.uuid), decision, now=NOW).body
+    body = decided(decide_conflict(inv.manager, str(conflict.uuid), decision, now=NOW))
 
     assert body == {
         "uuid": str(conflict.uuid),
@@ -151,7 +164,7 @@ def test_an_item_stays_blocked_while_another_blocking_conflict_remains(db: Datab
         call=inv.call, reviewer=inv.reviewer, proposal=proposal, coi_type="COAUTHOR"
     )
 
-    body = decide_conflict(inv.manager, str(conflict.uuid), "dismissed", now=NOW).body
+    body = decided(decide_conflict(inv.manager, str(conflict.uuid), "dismissed", now=NOW))
 
     assert body["unblocked_item_uuids"] == []
     assert fresh(item).status == ItemStatus.COI_BLOCKED
@@ -181,7 +194,7 @@ def test_recusal_blocks_the_reviewers_open_items_and_rejects_an_accepted_review(
     bystander = make_reviewer()
     theirs = make_assignment_item(make_assignment_batch(inv.call, bystander), proposal)
 
-    body = decide_conflict(inv.manager, str(conflict.uuid), "recused", now=NOW).body
+    body = decided(decide_conflict(inv.manager, str(conflict.uuid), "recused", now=NOW))
 
     assert sorted(body["blocked_item_uuids"]) == sorted([str(pending.uuid), accepted_uuid])
     assert body["rejected_review_uuids"] == [str(review.uuid)]
@@ -203,7 +216,7 @@ def test_the_same_recusal_twice_changes_nothing_more(db: Database) -> None:
     make_assignment_item(inv.batch, proposal)
     decide_conflict(inv.manager, str(conflict.uuid), "recused", now=NOW)
 
-    body = decide_conflict(inv.manager, str(conflict.uuid), "recused", now=NOW).body
+    body = decided(decide_conflict(inv.manager, str(conflict.uuid), "recused", now=NOW))
 
     assert (body["previous_status"], body["blocked_item_uuids"]) == ("recused", [])
     assert ItemConflict.select().count() == 1
@@ -232,7 +245,7 @@ def test_only_the_calls_managers_decide_its_conflicts(db: Database) -> None:
     with pytest.raises(NotFound):
         decide_conflict(inv.manager, "00000000-0000-4000-8000-000000000000", "waived")
     staff = make_user(is_staff=True)
-    assert decide_conflict(staff, uuid, "waived", now=NOW).body["status"] == "waived"
+    assert decided(decide_conflict(staff, uuid, "waived", now=NOW))["status"] == "waived"
 
 
 def test_a_recusal_racing_an_accept_leaves_no_live_review(db: Database) -> None:

@@ -92,7 +92,7 @@ def drafts_per_entry(call: Call) -> Counter[tuple[int, BatchSource]]:
 
 
 def test_generate_answers_with_the_interface_shape(world: World) -> None:
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert list(answer) == ANSWER_KEYS
     assert answer == {
         "batches_created": 3,
@@ -118,7 +118,7 @@ def test_every_proposal_gets_k_reviewers_in_one_algorithm_draft_per_reviewer(wor
 
 def test_an_existing_algorithm_draft_of_the_reviewer_is_reused(world: World) -> None:
     existing = make_assignment_batch(world.call, world.reviewers[0], source=BatchSource.ALGORITHM)
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert answer["batches_created"] == 2
     assert drafts_per_entry(world.call)[(world.entries[0].id, BatchSource.ALGORITHM)] == 1
     assert AssignmentItem.select().where(AssignmentItem.batch == existing.id).count() == 2
@@ -127,7 +127,7 @@ def test_an_existing_algorithm_draft_of_the_reviewer_is_reused(world: World) -> 
 def test_a_manual_draft_is_left_alone_and_its_items_count(world: World) -> None:
     manual = make_assignment_batch(world.call, world.reviewers[0], source=BatchSource.MANUAL)
     make_assignment_item(manual, world.proposals[0])
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert answer["items_created"] == 5
     assert AssignmentItem.select().where(AssignmentItem.batch == manual.id).count() == 1
     assert reviewers_per_proposal(world.call)[world.proposals[0].id] == 2
@@ -135,7 +135,7 @@ def test_a_manual_draft_is_left_alone_and_its_items_count(world: World) -> None:
 
 def test_running_generate_twice_creates_nothing_the_second_time(world: World) -> None:
     generate_assignments(world.staff, str(world.call.uuid))
-    again = generate_assignments(world.staff, str(world.call.uuid))
+    again = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert again == {
         "batches_created": 0,
         "items_created": 0,
@@ -147,7 +147,7 @@ def test_running_generate_twice_creates_nothing_the_second_time(world: World) ->
 
 def test_reviewers_a_proposal_already_has_lower_its_demand(world: World) -> None:
     give_in_review(world.reviewers[0], world.proposals[0])
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert answer["items_created"] == 5
     first = [i for i in pending_items(world.call) if i.proposal_id == world.proposals[0].id]
     assert len(first) == 1
@@ -171,7 +171,7 @@ def test_blocking_conflicts_declines_and_past_items_exclude_a_reviewer(db: Datab
     make_conflict(w.call, w.reviewers[2], proposal, CoiStatus.WAIVED)
     old = make_assignment_batch(w.call, w.reviewers[3], status=BatchStatus.RESPONDED)
     make_assignment_item(old, proposal, status=ItemStatus.DECLINED)
-    answer = generate_assignments(w.staff, str(w.call.uuid))
+    answer = generate_assignments(w.staff, str(w.call.uuid)).to_json()
     chosen = {i.batch.reviewer_pool_entry.reviewer_id for i in pending_items(w.call)}
     assert chosen == {w.reviewers[2].id, w.reviewers[4].id}
     assert answer["skipped_proposals"] == [
@@ -199,7 +199,7 @@ def test_the_engine_validator_finds_no_violation_on_a_busy_call(
         return results[-1]
 
     monkeypatch.setattr(generate_module, "solve", spy)
-    answer = generate_assignments(w.staff, str(w.call.uuid))
+    answer = generate_assignments(w.staff, str(w.call.uuid)).to_json()
     assert find_violations(results[0].problem, results[0].pairs) == []
     assert answer["items_created"] == 35  # capacity 7 x 5 < demand 36
     assert max(reviewers_per_proposal(w.call).values()) <= 3
@@ -221,7 +221,7 @@ def test_each_algorithm_fills_the_call_and_records_the_affinity(
     for i, proposal in enumerate(world.proposals):
         for j, reviewer in enumerate(world.reviewers):
             make_affinity(world.call, reviewer, proposal, 0.9 if i == j else 0.3)
-    answer = generate_assignments(world.staff, str(world.call.uuid), algorithm=algorithm)
+    answer = generate_assignments(world.staff, str(world.call.uuid), algorithm=algorithm).to_json()
     assert answer["items_created"] == 6
     scores = sorted(i.affinity_score for i in pending_items(world.call))
     assert scores == [0.3, 0.3, 0.3, 0.9, 0.9, 0.9]
@@ -264,7 +264,9 @@ def test_a_bad_reviewers_per_proposal_is_a_validation_error(world: World) -> Non
 
 
 def test_reviewers_per_proposal_overrides_the_call(world: World) -> None:
-    answer = generate_assignments(world.staff, str(world.call.uuid), reviewers_per_proposal=1)
+    answer = generate_assignments(
+        world.staff, str(world.call.uuid), reviewers_per_proposal=1
+    ).to_json()
     assert answer["items_created"] == 3
     assert set(reviewers_per_proposal(world.call).values()) == {1}
 
@@ -273,7 +275,7 @@ def test_the_threshold_keeps_low_and_unscored_pairs_out(world: World) -> None:
     Call.update(min_affinity_threshold=0.5).where(Call.id == world.call.id).execute()
     make_affinity(world.call, world.reviewers[0], world.proposals[0], 0.7)
     make_affinity(world.call, world.reviewers[1], world.proposals[0], 0.4)
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert answer["items_created"] == 1
     assert [i.affinity_score for i in pending_items(world.call)] == [0.7]
     reasons = {s["proposal_uuid"]: s["reason"] for s in answer["skipped_proposals"]}
@@ -285,7 +287,7 @@ def test_the_threshold_keeps_low_and_unscored_pairs_out(world: World) -> None:
 
 
 def test_with_a_zero_threshold_unscored_pairs_are_candidates_at_zero(world: World) -> None:
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert answer["items_created"] == 6
     assert {i.affinity_score for i in pending_items(world.call)} == {0.0}
 
@@ -297,7 +299,7 @@ def test_on_a_huge_call_unscored_pairs_come_from_a_rotating_window(
     monkeypatch.setattr(generate_module, "ZERO_WINDOW", 2)
     ReviewerPoolEntry.update(max_assignments=3).execute()
     make_affinity(world.call, world.reviewers[2], world.proposals[0], 0.8)
-    answer = generate_assignments(world.staff, str(world.call.uuid))
+    answer = generate_assignments(world.staff, str(world.call.uuid)).to_json()
     assert answer["items_created"] == 6
     chosen = {
         (i.batch.reviewer_pool_entry.reviewer_id, i.proposal_id) for i in pending_items(world.call)
@@ -326,7 +328,9 @@ def test_a_conflict_that_appears_before_the_write_makes_a_linked_coi_blocked_ite
 def test_a_subset_is_processed_and_unassignable_proposals_are_skipped(world: World) -> None:
     draft = make_proposal(world.call, state=ProposalState.DRAFT)
     tokens = [str(world.proposals[1].uuid), str(draft.uuid)]
-    answer = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=tokens)
+    answer = generate_assignments(
+        world.staff, str(world.call.uuid), proposal_uuids=tokens
+    ).to_json()
     assert answer["proposals_processed"] == 1
     assert answer["items_created"] == 2
     assert set(reviewers_per_proposal(world.call)) == {world.proposals[1].id}
@@ -360,7 +364,7 @@ def test_unavailable_reviewers_and_unaccepted_entries_get_nothing(world: World) 
 
 def test_a_manager_of_the_call_may_generate_and_anyone_else_gets_not_found(world: World) -> None:
     manager = make_call_manager(world.call)
-    assert generate_assignments(manager, str(world.call.uuid))["items_created"] == 6
+    assert generate_assignments(manager, str(world.call.uuid)).to_json()["items_created"] == 6
     with pytest.raises(NotFound):
         generate_assignments(make_user(), str(world.call.uuid))
     with pytest.raises(NotFound):
@@ -370,12 +374,12 @@ def test_a_manager_of_the_call_may_generate_and_anyone_else_gets_not_found(world
 def test_the_call_may_be_named_by_its_external_id(db: Database) -> None:
     w = build_world()
     Call.update(external_id="call_ext").where(Call.id == w.call.id).execute()
-    assert generate_assignments(w.staff, "call_ext")["items_created"] == 6
+    assert generate_assignments(w.staff, "call_ext").to_json()["items_created"] == 6
 
 
 def test_a_call_with_nothing_to_assign_answers_zeros(db: Database) -> None:
     call = make_call()
-    answer = generate_assignments(make_user(is_staff=True), str(call.uuid))
+    answer = generate_assignments(make_user(is_staff=True), str(call.uuid)).to_json()
     assert answer == {
         "batches_created": 0,
         "items_created": 0,
@@ -388,7 +392,7 @@ def test_accepted_reviews_are_not_assigned_again(world: World) -> None:
     generate_assignments(world.staff, str(world.call.uuid))
     item = pending_items(world.call)[0]
     AssignmentItem.update(status=ItemStatus.ACCEPTED).where(AssignmentItem.id == item.id).execute()
-    assert generate_assignments(world.staff, str(world.call.uuid))["items_created"] == 0
+    assert generate_assignments(world.staff, str(world.call.uuid)).to_json()["items_created"] == 0
 
 
 def run_concurrently(world: World, runs: int = 2) -> list[dict[str, Any]]:
@@ -400,7 +404,7 @@ def run_concurrently(world: World, runs: int = 2) -> list[dict[str, Any]]:
     def worker() -> None:
         try:
             barrier.wait()
-            answers.append(generate_assignments(world.staff, str(world.call.uuid)))
+            answers.append(generate_assignments(world.staff, str(world.call.uuid)).to_json())
         except BaseException as exc:  # reported by the test
             errors.append(exc)
         finally:
@@ -436,7 +440,7 @@ def test_concurrent_generates_on_a_partly_filled_call_never_overfill(db: Databas
 
 
 def test_an_empty_proposal_list_means_the_whole_call(world: World) -> None:
-    answer = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=[])
+    answer = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=[]).to_json()
     assert answer["proposals_processed"] == 3
     assert answer["items_created"] == 6
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from peewee import Database
 
+from api.serializers.answers import accepted_out, declined_out
 from store import (
     AssignmentBatch,
     AssignmentItem,
@@ -126,8 +127,9 @@ def test_accept_creates_an_in_review_review_for_the_batch_reviewer_and_links_it(
 
     result = accept_item(inv.reviewer_user, str(item.uuid), now=NOW)
 
-    review = Review.get(Review.uuid == result.body["review_uuid"])
-    assert result.body == {"detail": MSG_ACCEPTED, "review_uuid": str(review.uuid)}
+    answer = accepted_out(result).model_dump(mode="json")
+    review = Review.get(Review.uuid == answer["review_uuid"])
+    assert answer == {"detail": MSG_ACCEPTED, "review_uuid": str(review.uuid)}
     assert (review.reviewer_id, review.proposal_id) == (inv.reviewer.id, item.proposal_id)
     assert (review.state, review.assigned_at) == (ReviewState.IN_REVIEW, NOW)
     after = fresh(item)
@@ -145,7 +147,10 @@ def test_decline_records_the_reason_and_answers_a_null_review(db: Database) -> N
 
     result = decline_item(inv.reviewer_user, str(item.uuid), reason="Too busy", now=NOW)
 
-    assert result.body == {"detail": MSG_DECLINED, "review_uuid": None}
+    assert declined_out(result).model_dump(mode="json") == {
+        "detail": MSG_DECLINED,
+        "review_uuid": None,
+    }
     after = fresh(item)
     assert (after.status, after.decline_reason, after.responded_at) == (
         ItemStatus.DECLINED,

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from peewee import Database
 from typer.testing import CliRunner
 
+from api.serializers.answers import manual_out
 from cli.app import app
 from store import AssignmentBatch, AssignmentItem, ItemConflict, ReviewerPoolEntry
 from store.enums import BatchSource, BatchStatus, InvitationStatus, ItemStatus, ProposalState
 from store.workload import workloads
-from tasks.batches.manual import MSG_ALREADY_IN_BATCH, create_manual_assignment
+from tasks.batches.manual import create_manual_assignment
 from tasks.errors import (
+    MSG_ALREADY_IN_BATCH,
     MSG_OVER_WORKLOAD_SUFFIX,
     MSG_POOL_ENTRY_NOT_ELIGIBLE,
     MSG_REVIEWER_HAS_PROPOSAL,
@@ -21,6 +24,7 @@ from tasks.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from tasks.results import ManuallyAssigned
 from tests.factories import (
     give_in_review,
     make_affinity,
@@ -40,14 +44,20 @@ def world(db: Database) -> World:
     return build_world(n_proposals=4, n_reviewers=2, k=2, cap=3)
 
 
-def assign(world: World, proposals: list[int], **options: object) -> dict[str, object]:
-    return create_manual_assignment(
+def assign(world: World, proposals: list[int], **options: object) -> dict[str, Any]:
+    result = create_manual_assignment(
         world.staff,
         str(world.call.uuid),
         str(world.entries[0].uuid),
         [str(world.proposals[i].uuid) for i in proposals],
         **options,  # type: ignore[arg-type]
     )
+    return answered(result)
+
+
+def answered(result: ManuallyAssigned) -> dict[str, Any]:
+    """The answer of the API to a manual assignment."""
+    return manual_out(result).model_dump(mode="json")
 
 
 def items_of(batch_uuid: object) -> list[AssignmentItem]:
@@ -103,7 +113,7 @@ def test_a_proposal_the_reviewer_has_in_another_batch_is_skipped(world: World) -
     give_in_review(world.reviewers[0], world.proposals[1])
     answer = assign(world, [0, 1, 2])
     assert answer["items_created"] == 1
-    assert [s["reason"] for s in answer["skipped_proposals"]] == [  # type: ignore[attr-defined]
+    assert [s["reason"] for s in answer["skipped_proposals"]] == [
         MSG_REVIEWER_HAS_PROPOSAL,
         MSG_REVIEWER_HAS_PROPOSAL,
     ]
@@ -111,8 +121,10 @@ def test_a_proposal_the_reviewer_has_in_another_batch_is_skipped(world: World) -
 
 def test_an_unassignable_proposal_is_skipped_with_its_state(world: World) -> None:
     rejected = make_proposal(world.call, state=ProposalState.REJECTED)
-    answer = create_manual_assignment(
-        world.staff, str(world.call.uuid), str(world.entries[0].uuid), [str(rejected.uuid)]
+    answer = answered(
+        create_manual_assignment(
+            world.staff, str(world.call.uuid), str(world.entries[0].uuid), [str(rejected.uuid)]
+        )
     )
     assert answer["items_created"] == 0
     assert "rejected" in answer["skipped_proposals"][0]["reason"]
@@ -173,8 +185,13 @@ def test_unknown_proposals_are_a_validation_error_naming_the_field(world: World)
 
 def test_only_managers_of_the_call_and_staff_may_assign(world: World) -> None:
     manager = make_call_manager(world.call)
-    answer = create_manual_assignment(
-        manager, str(world.call.uuid), str(world.entries[0].uuid), [str(world.proposals[0].uuid)]
+    answer = answered(
+        create_manual_assignment(
+            manager,
+            str(world.call.uuid),
+            str(world.entries[0].uuid),
+            [str(world.proposals[0].uuid)],
+        )
     )
     assert answer["items_created"] == 1
     with pytest.raises(NotFound):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from peewee import Database
 
+from api.serializers.answers import reassigned_out, suggestions_out
 from store import (
     AssignmentBatch,
     AssignmentItem,
@@ -97,11 +98,12 @@ def test_a_declined_item_moves_to_a_new_draft_batch_of_the_target(db: Database) 
     inv, old = declined()
     target = candidate(inv.call, proposal_of(old), 0.7)
 
-    result = reassign(inv, old, target, manager_notes="Please help")
+    reassigned = reassign(inv, old, target, manager_notes="Please help")
+    result = reassigned_out(reassigned).model_dump(mode="json")
 
-    new = AssignmentItem.get(AssignmentItem.uuid == result.body["new_item_uuid"])
-    batch = AssignmentBatch.get(AssignmentBatch.uuid == result.body["new_batch_uuid"])
-    assert result.body == {
+    new = AssignmentItem.get(AssignmentItem.uuid == result["new_item_uuid"])
+    batch = AssignmentBatch.get(AssignmentBatch.uuid == result["new_batch_uuid"])
+    assert result == {
         "detail": MSG_REASSIGNED,
         "new_item_uuid": str(new.uuid),
         "new_batch_uuid": str(batch.uuid),
@@ -120,16 +122,16 @@ def test_a_declined_item_moves_to_a_new_draft_batch_of_the_target(db: Database) 
         target.id,
     )
     assert (batch.created_by_id, batch.manager_notes) == (inv.manager.id, "Please help")
-    assert result.notification_ids == []
+    assert reassigned.notification_ids == []
 
 
 def test_an_expired_item_can_be_reassigned_and_the_chain_count_grows(db: Database) -> None:
     inv, old = declined(status=ItemStatus.EXPIRED, reassign_count=2)
     target = candidate(inv.call)
 
-    result = reassign(inv, old, target)
+    result = reassigned_out(reassign(inv, old, target)).model_dump(mode="json")
 
-    new = AssignmentItem.get(AssignmentItem.uuid == result.body["new_item_uuid"])
+    new = AssignmentItem.get(AssignmentItem.uuid == result["new_item_uuid"])
     assert (new.reassign_count, new.affinity_score) == (3, None)
 
 
@@ -138,10 +140,10 @@ def test_a_target_with_a_blocking_conflict_gets_the_item_coi_blocked(db: Databas
     target = candidate(inv.call)
     conflict = make_conflict(inv.call, target.reviewer, proposal_of(old))
 
-    result = reassign(inv, old, target)
+    result = reassigned_out(reassign(inv, old, target)).model_dump(mode="json")
 
-    assert result.body["has_coi"] is True
-    new = AssignmentItem.get(AssignmentItem.uuid == result.body["new_item_uuid"])
+    assert result["has_coi"] is True
+    new = AssignmentItem.get(AssignmentItem.uuid == result["new_item_uuid"])
     assert (new.status, new.has_coi) == (ItemStatus.COI_BLOCKED, True)
     assert [link.conflict_id for link in ItemConflict.select()] == [conflict.id]
 
@@ -196,7 +198,10 @@ def test_a_target_at_capacity_in_the_call_is_not_eligible_until_work_leaves(
     AssignmentBatch.update(status=BatchStatus.CANCELLED).where(
         AssignmentBatch.id == busy.id
     ).execute()
-    assert reassign(inv, old, target).body["detail"] == MSG_REASSIGNED
+    assert (
+        reassigned_out(reassign(inv, old, target)).model_dump(mode="json")["detail"]
+        == MSG_REASSIGNED
+    )
 
 
 def test_work_in_other_calls_does_not_count_against_capacity(db: Database) -> None:
@@ -204,7 +209,10 @@ def test_work_in_other_calls_does_not_count_against_capacity(db: Database) -> No
     target = candidate(inv.call, max_assignments=1)
     give_in_review(target.reviewer, make_proposal(make_call()), count=3)
 
-    assert reassign(inv, old, target).body["detail"] == MSG_REASSIGNED
+    assert (
+        reassigned_out(reassign(inv, old, target)).model_dump(mode="json")["detail"]
+        == MSG_REASSIGNED
+    )
 
 
 @pytest.mark.parametrize("held", ["declined item", "cancelled item", "review", "decliner"])
@@ -252,11 +260,14 @@ def test_suggestions_rank_by_affinity_then_lower_workload(db: Database) -> None:
     weaker = candidate(inv.call, proposal, 0.5)
     unscored = candidate(inv.call)
 
-    body = suggest_alternatives(inv.manager, str(old.uuid)).body
+    body = suggestions_out(suggest_alternatives(inv.manager, str(old.uuid))).model_dump(mode="json")
 
     ranked = [s["uuid"] for s in body["suggestions"]]
     assert ranked == [str(e.uuid) for e in (idle, busy, weaker, unscored)]
     assert body["suggestions"][1] == {
+        "pool_entry_uuid": str(busy.uuid),
+        "current_assignments": 1,
+        "max_assignments": 4,
         "uuid": str(busy.uuid),
         "reviewer_uuid": str(busy.reviewer.uuid),
         "reviewer_name": busy.reviewer.name,
@@ -283,7 +294,7 @@ def test_suggestions_leave_out_every_ineligible_reviewer(db: Database) -> None:
     give_in_review(full.reviewer, make_proposal(inv.call))
     candidate(inv.call, proposal, 0.2)
 
-    body = suggest_alternatives(inv.manager, str(old.uuid)).body
+    body = suggestions_out(suggest_alternatives(inv.manager, str(old.uuid))).model_dump(mode="json")
 
     assert [s["uuid"] for s in body["suggestions"]] == [str(good.uuid), str(waived.uuid)]
 
@@ -293,7 +304,9 @@ def test_suggestions_stop_at_the_limit_and_are_for_managers_only(db: Database) -
     for score in (0.1, 0.2, 0.3):
         candidate(inv.call, proposal_of(old), score)
 
-    body = suggest_alternatives(inv.manager, str(old.uuid), limit=2).body
+    body = suggestions_out(suggest_alternatives(inv.manager, str(old.uuid), limit=2)).model_dump(
+        mode="json"
+    )
 
     assert [s["affinity_score"] for s in body["suggestions"]] == [0.3, 0.2]
     with pytest.raises(Forbidden):

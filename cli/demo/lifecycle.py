@@ -133,7 +133,7 @@ def _send(call: Call, manager: User) -> list[Check]:
         )
         .count()
     )
-    sent = result.body["batches_sent"]
+    sent = result.sent
     return [
         Check(
             "send-all: no draft with a pending item left", sent > 0 and left == 0, f"{sent} sent"
@@ -170,8 +170,8 @@ def _answer(call: Call, batch: AssignmentBatch) -> list[Check]:
     return [
         Check(
             "accept: the reviewer's review is created",
-            accepted.body.get("review_uuid") is not None,
-            str(accepted.body.get("review_uuid")),
+            accepted.review.uuid is not None,
+            str(accepted.review.uuid),
         ),
         Check(
             "decline: reassigned automatically to another reviewer, in a batch sent at once",

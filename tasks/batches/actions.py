@@ -10,27 +10,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from store import AssignmentBatch, AssignmentItem, ItemConflict, User, write_transaction
-from store.clock import isoformat_z, to_naive_utc, utcnow
+from store.clock import to_naive_utc, utcnow
 from store.enums import BatchStatus, ItemStatus
 from store.locks import locked
 from tasks.access import require_manager
-from tasks.batches.listing import find_batch
-from tasks.batches.send import save_batch
-from tasks.batches.wire import batch_json
+from tasks.batches.views import BatchView, batch_view
 from tasks.errors import (
     MSG_CANCEL_NOT_ALLOWED,
-    MSG_CANCELLED,
     MSG_DEADLINE_IN_PAST,
     MSG_DELETE_NOT_ALLOWED,
     MSG_EXTEND_NOT_ALLOWED,
     FieldRejected,
     RuleViolation,
 )
-from tasks.results import ActionResult
-
-CANCELLABLE = (BatchStatus.DRAFT, BatchStatus.SENT)
-EXTENDABLE = (BatchStatus.SENT, BatchStatus.EXPIRED)
-DELETABLE = (BatchStatus.DRAFT, BatchStatus.CANCELLED)
+from tasks.results import Cancelled, DeadlineExtended
+from tasks.rows import find_batch, save_batch
+from tasks.rules import CANCELLABLE_BATCHES, DELETABLE_BATCHES, EXTENDABLE_BATCHES
 
 
 def _managed_batch(actor: User, batch_uuid: str) -> AssignmentBatch:
@@ -40,34 +35,35 @@ def _managed_batch(actor: User, batch_uuid: str) -> AssignmentBatch:
     return batch
 
 
-def cancel_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> ActionResult:
+def cancel_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> Cancelled:
     """draft|sent -> cancelled (its items keep their status and stop counting as workload).
-    Answers `{"message": MSG_CANCELLED}`. Not idempotent: cancelling again is refused with
+    Answered with MSG_CANCELLED. Not idempotent: cancelling again is refused with
     MSG_CANCEL_NOT_ALLOWED, as is every other status."""
     del now  # cancelling records no time; the parameter keeps every action's signature
     with write_transaction():
         batch = _managed_batch(actor, batch_uuid)
-        if batch.status not in CANCELLABLE:
+        if batch.status not in CANCELLABLE_BATCHES:
             raise RuleViolation(MSG_CANCEL_NOT_ALLOWED)
         save_batch(batch, status=BatchStatus.CANCELLED)
-    return ActionResult({"message": MSG_CANCELLED})
+    return Cancelled(batch)
 
 
 def extend_deadline(
     actor: User, batch_uuid: str, expires_at: datetime, now: datetime | None = None
-) -> ActionResult:
+) -> DeadlineExtended:
     """Move the deadline of a sent or expired batch to `expires_at` (aware or naive UTC).
 
     sent: only expires_at changes. expired -> sent: its expired items -> pending, reminder_sent
-    and manager_notified cleared (a new occasion for reminder and expiry notice). Answers
-    `{"expires_at", "status"}`. Refuses other statuses (MSG_EXTEND_NOT_ALLOWED), then a deadline
-    not after now (FieldRejected on expires_at). Idempotent: the same date twice, same state.
+    and manager_notified cleared (a new occasion for reminder and expiry notice). Returns the
+    batch with its new expires_at and status. Refuses other statuses (MSG_EXTEND_NOT_ALLOWED),
+    then a deadline not after now (FieldRejected on expires_at). Idempotent: the same date
+    twice, same state.
     """
     current = now or utcnow()
     deadline = to_naive_utc(expires_at)
     with write_transaction():
         batch = _managed_batch(actor, batch_uuid)
-        if batch.status not in EXTENDABLE:
+        if batch.status not in EXTENDABLE_BATCHES:
             raise RuleViolation(MSG_EXTEND_NOT_ALLOWED)
         if deadline <= current:
             raise FieldRejected("expires_at", MSG_DEADLINE_IN_PAST)
@@ -82,7 +78,7 @@ def extend_deadline(
             )
         else:
             save_batch(batch, expires_at=deadline)
-    return ActionResult({"expires_at": isoformat_z(deadline), "status": batch.status.value})
+    return DeadlineExtended(batch)
 
 
 def _reactivate_items(batch: AssignmentBatch) -> None:
@@ -98,19 +94,18 @@ def _reactivate_items(batch: AssignmentBatch) -> None:
 
 def update_batch(
     actor: User, batch_uuid: str, manager_notes: str | None, now: datetime | None = None
-) -> ActionResult:
+) -> BatchView:
     """PUT/PATCH: set the manager's note (the one writable field; None, a PATCH without it,
-    changes nothing), in any status; an invitation already sent is not re-sent. Answers the
-    retrieve JSON. Idempotent."""
+    changes nothing), in any status; an invitation already sent is not re-sent. Returns the
+    batch as it now is, with its items. Idempotent."""
     with write_transaction():
         batch = _managed_batch(actor, batch_uuid)
         if manager_notes is not None:
             save_batch(batch, manager_notes=manager_notes)
-        body = batch_json(batch, now=now)
-    return ActionResult(body)
+        return batch_view(batch, now=now)
 
 
-def delete_batch(actor: User, batch_uuid: str) -> ActionResult:
+def delete_batch(actor: User, batch_uuid: str) -> None:
     """DELETE (204): remove a draft or cancelled batch with its items and their conflict links,
     if none of its items was accepted (an accepted item is the history of a review). Any other
     batch is refused with MSG_DELETE_NOT_ALLOWED: a sent, responded or expired invitation stays
@@ -121,12 +116,11 @@ def delete_batch(actor: User, batch_uuid: str) -> ActionResult:
             AssignmentItem.batch == batch.id
         )
         locked_items = list(locked(items.order_by(AssignmentItem.id)))
-        if batch.status not in DELETABLE or any(
+        if batch.status not in DELETABLE_BATCHES or any(
             item.status == ItemStatus.ACCEPTED for item in locked_items
         ):
             raise RuleViolation(MSG_DELETE_NOT_ALLOWED)
         _delete(batch, [item.id for item in locked_items])
-    return ActionResult({})
 
 
 def _delete(batch: AssignmentBatch, item_ids: list[int]) -> None:

@@ -8,20 +8,13 @@ Generate, manual assignment and reassignment all end here, inside the caller's
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store import (
-    AssignmentBatch,
-    AssignmentItem,
-    ConflictOfInterest,
-    ItemConflict,
-    ReviewerPoolEntry,
-)
-from store.enums import BLOCKING_COI_STATUSES, BatchSource, BatchStatus, ItemStatus
-from tasks.eligibility import Pair, blocking_pairs, id_chunks
+from store import AssignmentBatch, AssignmentItem, ItemConflict, ReviewerPoolEntry
+from store.enums import BatchSource, BatchStatus, ItemStatus
+from tasks.eligibility import Pair, blocking_pairs, id_chunks, reviewer_conflict_ids
 
 #: rows per bulk INSERT statement
 BULK_ROWS = 500
@@ -37,19 +30,6 @@ class PlannedItem:
     reassign_count: int = 0
 
 
-def blocking_conflict_ids(reviewer_id: int, proposal_ids: Sequence[int]) -> dict[int, list[int]]:
-    """proposal id -> ids of the blocking conflict records between it and the reviewer."""
-    query = ConflictOfInterest.select(ConflictOfInterest.proposal, ConflictOfInterest.id).where(
-        ConflictOfInterest.reviewer == reviewer_id,
-        ConflictOfInterest.proposal.in_(list(proposal_ids)),
-        ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-    )
-    found: dict[int, list[int]] = defaultdict(list)
-    for proposal_id, coi_id in query.tuples():
-        found[proposal_id].append(coi_id)
-    return dict(found)
-
-
 def open_draft(
     pool_entry: ReviewerPoolEntry,
     *,
@@ -59,7 +39,17 @@ def open_draft(
 ) -> AssignmentBatch:
     """The pool entry's draft batch of this source, created if it has none: never two drafts
     of one source for one pool entry (the caller holds the lock that makes this true)."""
-    existing = (
+    existing = existing_draft(pool_entry, source)
+    if existing is not None:
+        return existing
+    return new_batch(
+        pool_entry, source=source, created_by_id=created_by_id, manager_notes=manager_notes
+    )
+
+
+def existing_draft(pool_entry: ReviewerPoolEntry, source: BatchSource) -> AssignmentBatch | None:
+    """The pool entry's oldest draft batch of this source, if it has one."""
+    return (
         AssignmentBatch.select()
         .where(
             AssignmentBatch.reviewer_pool_entry == pool_entry.id,
@@ -68,11 +58,6 @@ def open_draft(
         )
         .order_by(AssignmentBatch.id)
         .first()
-    )
-    if existing is not None:
-        return existing
-    return new_batch(
-        pool_entry, source=source, created_by_id=created_by_id, manager_notes=manager_notes
     )
 
 
@@ -108,7 +93,7 @@ def add_items(
     todo = [p for p in planned if p.proposal_id not in held]
     if not todo:
         return []
-    conflicts = blocking_conflict_ids(reviewer_id, [p.proposal_id for p in todo])
+    conflicts = reviewer_conflict_ids(reviewer_id, [p.proposal_id for p in todo])
     items = []
     for plan in todo:
         blocked = plan.proposal_id in conflicts

@@ -15,26 +15,27 @@ the solve then reads like imported ones. A call with any row is solved on what i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 
 from matching import Exclusions, MatchingProblem, MatchingResult, Pairs, Reviewers, Targets, solve
 from matching.problem import int_array
-from store import Affinity, Call, Proposal, Reviewer, ReviewerPoolEntry, User, write_transaction
-from store.enums import ASSIGNABLE_PROPOSAL_STATES, Algorithm, BatchSource, InvitationStatus
-from store.locks import lock_rows, locked
-from store.lookups import resolve_id, resolve_ids
+from store import Call, Proposal, Reviewer, ReviewerPoolEntry, User, write_transaction
+from store.enums import ASSIGNABLE_PROPOSAL_STATES, Algorithm, BatchSource
+from store.locks import lock_rows
+from store.lookups import resolve_ids
 from store.workload import workloads
-from tasks.access import is_manager_of
 from tasks.batches.create import BulkItem, add_items_bulk
-from tasks.eligibility import Pair, current_reviewers, excluded_pairs, id_chunks
-from tasks.errors import NotFound, ValidationFailed
+from tasks.eligibility import accepted_pool, affinity_scores, current_reviewers, excluded_pairs
+from tasks.errors import ValidationFailed, not_assignable
 from tasks.imports.affinities import call_has_affinities, store_call_affinities
+from tasks.results import Generated, SkippedProposal
+from tasks.rows import lock_managed_call
+from tasks.rules import MAX_REVIEWERS_PER_PROPOSAL
 
-MAX_REVIEWERS_PER_PROPOSAL = 100
 #: above this many (proposal, reviewer) pairs, unscored pairs are sampled (see _candidates)
 DENSE_PAIR_LIMIT = 2_000_000
 ZERO_WINDOW = 64
@@ -43,27 +44,11 @@ COMPUTED_TOP_PER_PROPOSAL = 100
 
 
 @dataclass(frozen=True)
-class GenerateResult:
-    """The HTTP answer of generate-assignments; no e-mail is written (drafts are not sent)."""
-
-    body: dict[str, Any]
-    notification_ids: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class PoolMember:
     """An accepted pool entry of an available reviewer, with the room it has left."""
 
     entry: ReviewerPoolEntry
     capacity: int
-
-
-def lock_managed_call(actor: User, call_token: str) -> Call:
-    """The call (uuid or external id) locked FOR UPDATE; NotFound unless `actor` manages it."""
-    call = resolve_id(Call, str(call_token))
-    if call is None or not is_manager_of(actor, call.id):
-        raise NotFound("call")
-    return locked(Call.select().where(Call.id == call.id)).get()
 
 
 def resolve_call_proposals(call: Call, tokens: Sequence[str]) -> list[Proposal]:
@@ -81,7 +66,7 @@ def resolve_call_proposals(call: Call, tokens: Sequence[str]) -> list[Proposal]:
 
 
 def not_assignable_reason(proposal: Proposal) -> str:
-    return f"proposal is {proposal.state.value}; only submitted or in_review proposals are assigned"
+    return not_assignable(proposal.state.value)
 
 
 def generate_assignments(
@@ -91,7 +76,7 @@ def generate_assignments(
     reviewers_per_proposal: int | None = None,
     algorithm: str | None = None,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Generated:
     """Fill every assignable proposal of the call (or of the subset) up to k reviewers.
 
     Guarantees: all or nothing, in one transaction; no reviewer above max_assignments in the
@@ -99,7 +84,7 @@ def generate_assignments(
     a review for; one `algorithm` draft per pool entry (an existing one is reused). Idempotent:
     a second run finds the proposals full and creates nothing. A call without affinities gets
     them computed first (see the module docstring). Proposals left short are named
-    in `skipped_proposals` with the engine's reason. Raises NotFound (call not visible to the
+    in `skipped` with the engine's reason. Raises NotFound (call not visible to the
     actor) or ValidationFailed (bad proposal ids, k or algorithm), writing nothing.
     """
     chosen_algorithm = _check_algorithm(algorithm)
@@ -115,15 +100,10 @@ def generate_assignments(
         batches, items = _persist(actor, pool, result)
     names = {p.id: p for p in proposals}
     skipped += [
-        skipped_proposal(names[cast(int, result.problem.targets.ids[s.target])], s.reason.value)
+        SkippedProposal(names[cast(int, result.problem.targets.ids[s.target])], s.reason.value)
         for s in result.shortfalls
     ]
-    return {
-        "batches_created": batches,
-        "items_created": items,
-        "proposals_processed": len(proposals),
-        "skipped_proposals": skipped,
-    }
+    return Generated(batches, items, len(proposals), skipped)
 
 
 def _check_algorithm(algorithm: str | None) -> Algorithm | None:
@@ -145,13 +125,9 @@ def _check_k(k: int | None) -> None:
         raise ValidationFailed([{"field": "reviewers_per_proposal", "message": message}])
 
 
-def skipped_proposal(proposal: Proposal, reason: str) -> dict[str, Any]:
-    return {"proposal_uuid": str(proposal.uuid), "proposal_name": proposal.name, "reason": reason}
-
-
 def _proposals_to_consider(
     call: Call, tokens: Sequence[str] | None
-) -> tuple[list[Proposal], list[dict[str, Any]]]:
+) -> tuple[list[Proposal], list[SkippedProposal]]:
     """Assignable proposals (by id), and the named ones that are not assignable, as skipped.
     No ids (None or empty) means every proposal of the call."""
     if not tokens:
@@ -161,44 +137,20 @@ def _proposals_to_consider(
         return list(query.order_by(Proposal.id)), []
     named = resolve_call_proposals(call, tokens)
     ok = [p for p in named if p.state in ASSIGNABLE_PROPOSAL_STATES]
-    skipped = [skipped_proposal(p, not_assignable_reason(p)) for p in named if p not in ok]
+    skipped = [SkippedProposal(p, not_assignable_reason(p)) for p in named if p not in ok]
     return sorted(ok, key=lambda p: p.id), skipped
-
-
-def _accepted_pool(call: Call) -> Any:
-    return (
-        ReviewerPoolEntry.select()
-        .join(Reviewer)
-        .where(
-            ReviewerPoolEntry.call == call.id,
-            ReviewerPoolEntry.invitation_status == InvitationStatus.ACCEPTED,
-            Reviewer.available_for_reviews == True,  # noqa: E712 (SQL, not Python)
-        )
-        .order_by(ReviewerPoolEntry.id)
-    )
 
 
 def _lock_pool(call: Call) -> list[PoolMember]:
     """Accepted pool entries of available reviewers, locked (Reviewer rows, then entries) and
     read again, with capacity = max_assignments minus the reviewer's workload in this call."""
-    seen = list(_accepted_pool(call))
+    seen = list(accepted_pool(call))
     lock_rows(Reviewer, [e.reviewer_id for e in seen])
     lock_rows(ReviewerPoolEntry, [e.id for e in seen])
     locked_ids = {e.id for e in seen}
-    entries = [e for e in _accepted_pool(call) if e.id in locked_ids]
+    entries = [e for e in accepted_pool(call) if e.id in locked_ids]
     load = workloads([e.reviewer_id for e in entries], call_id=call.id)
     return [PoolMember(e, max(e.max_assignments - load[e.reviewer_id], 0)) for e in entries]
-
-
-def _affinities(call: Call, proposal_ids: Sequence[int]) -> dict[Pair, float]:
-    """Known (reviewer, proposal) -> score of the call; missing pairs score 0.0."""
-    out: dict[Pair, float] = {}
-    for chunk in id_chunks(proposal_ids):
-        query = Affinity.select(Affinity.reviewer, Affinity.proposal, Affinity.score).where(
-            Affinity.call == call.id, Affinity.proposal.in_(chunk)
-        )
-        out.update({(r, p): float(s) for r, p, s in query.tuples()})
-    return out
 
 
 def _match(
@@ -235,7 +187,7 @@ def _candidates(call: Call, target_ids: Sequence[int], reviewer_ids: Sequence[in
     t_index = {p: i for i, p in enumerate(target_ids)}
     known = [
         (t_index[p], r_index[r], s)
-        for (r, p), s in _affinities(call, target_ids).items()
+        for (r, p), s in affinity_scores(target_ids, call_id=call.id).items()
         if r in r_index and s >= call.min_affinity_threshold
     ]
     scored = Pairs.of([t for t, _, _ in known], [r for _, r, _ in known], [s for *_, s in known])
@@ -266,7 +218,7 @@ def _exclusions(call: Call, target_ids: Sequence[int], reviewer_ids: Sequence[in
 
 def _persist(actor: User, pool: Sequence[PoolMember], result: MatchingResult) -> tuple[int, int]:
     """Write the chosen pairs as items of one algorithm draft per reviewer (see
-    `batch_creation.add_items_bulk`); returns (batches created, items created)."""
+    `tasks.batches.create.add_items_bulk`); returns (batches created, items created)."""
     entries = {m.entry.reviewer_id: m.entry for m in pool}
     t_ids, r_ids, p = result.problem.targets.ids, result.problem.reviewers.ids, result.pairs
     planned = [

@@ -17,11 +17,11 @@ from typing import Any
 from store import AssignmentBatch, Call, Reviewer, ReviewerPoolEntry, User
 from store.clock import to_naive_utc
 from store.enums import BatchSource, BatchStatus
-from store.locks import locked
 from store.lookups import as_uuid
 from tasks.access import require_batch_visible, visible_batches_condition
-from tasks.batches.wire import batch_json, batches_json
-from tasks.errors import FieldRejected, NotFound
+from tasks.batches.views import BatchView, batch_view, batch_views
+from tasks.errors import MSG_INVALID_UUID, FieldRejected, NotFound, invalid_choice, unknown_ordering
+from tasks.rows import find_batch
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 300
@@ -31,7 +31,6 @@ ORDERING_KEYS = {
     "expires_at": AssignmentBatch.expires_at,
     "status": AssignmentBatch.status,
 }
-MSG_INVALID_UUID = "Must be a valid UUID."
 
 
 @dataclass(frozen=True)
@@ -47,21 +46,11 @@ class BatchFilters:
     status: Sequence[str] = ()
 
 
-def find_batch(batch_uuid: str, *, lock: bool = False) -> AssignmentBatch:
-    """The batch with this uuid (row-locked when `lock`), or NotFound."""
-    parsed = as_uuid(batch_uuid)
-    query = AssignmentBatch.select().where(AssignmentBatch.uuid == parsed)
-    batch = (locked(query) if lock else query).first() if parsed else None
-    if batch is None:
-        raise NotFound("assignment batch")
-    return batch
-
-
-def get_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> dict[str, Any]:
-    """The retrieve JSON (with items) of a batch `actor` may see; NotFound otherwise."""
+def get_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> BatchView:
+    """The batch (with items) `actor` may see; NotFound otherwise."""
     batch = find_batch(batch_uuid)
     require_batch_visible(actor, batch)
-    return batch_json(batch, now=now)
+    return batch_view(batch, now=now)
 
 
 def list_batches(
@@ -73,7 +62,7 @@ def list_batches(
     page_size: int | None = DEFAULT_PAGE_SIZE,
     with_items: bool = False,
     now: datetime | None = None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[BatchView], int]:
     """One page of the batches `actor` may see that match `filters`, and their total count.
 
     Raises FieldRejected naming the field for an invalid uuid, status, source or ordering key.
@@ -82,7 +71,7 @@ def list_batches(
     total = query.count()
     query = query.order_by(*_order_by(ordering))
     query = _page(query, page, page_size)
-    return batches_json(query, with_items=with_items, now=now), total
+    return batch_views(query, with_items=with_items, now=now), total
 
 
 def list_own_batches(
@@ -91,14 +80,14 @@ def list_own_batches(
     page: int = 1,
     page_size: int | None = DEFAULT_PAGE_SIZE,
     now: datetime | None = None,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[BatchView], int]:
     """`my-assignment-batches/`: the sent batches addressed to `actor`'s reviewer profiles,
     newest first, with their items (what the reviewer has to answer)."""
     query = _own_batches(actor)
     total = query.count()
     query = query.order_by(AssignmentBatch.sent_at.desc(), AssignmentBatch.id.desc())
     query = _page(query, page, page_size)
-    return batches_json(query, with_items=True, now=now), total
+    return batch_views(query, with_items=True, now=now), total
 
 
 def _page(query: Any, page: int, page_size: int | None) -> Any:
@@ -165,9 +154,7 @@ def _choices(field: str, enum: Any, values: Sequence[str]) -> list[Any]:
         return [enum(value) for value in values]
     except ValueError as exc:
         bad = next(v for v in values if v not in {e.value for e in enum})
-        raise FieldRejected(
-            field, f"Select a valid choice. {bad} is not one of the available choices."
-        ) from exc
+        raise FieldRejected(field, invalid_choice(bad)) from exc
 
 
 def _order_by(ordering: Sequence[str]) -> list[Any]:
@@ -185,7 +172,7 @@ def ordering_clauses(ordering: Sequence[str], keys: dict[str, Any], model: Any) 
         column = keys.get(key.removeprefix("-"))
         if column is None:
             allowed = ", ".join(sorted(keys))
-            raise FieldRejected("o", f"Unknown ordering {key!r}; use any of {allowed}.")
+            raise FieldRejected("o", unknown_ordering(key, allowed))
         direction = column.desc if key.startswith("-") else column.asc
         out.append(direction(nulls="LAST"))
     return [*out, model.id.asc()]
@@ -201,12 +188,12 @@ def count_own_batches(actor: User) -> int:
     return int(_own_batches(actor).count())
 
 
-def get_own_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> dict[str, Any]:
+def get_own_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> BatchView:
     """`my-assignment-batches/{uuid}/`: one of the batches `list_own_batches` lists, with its
     items; NotFound for any other batch."""
     parsed = as_uuid(batch_uuid)
     query = _own_batches(actor).where(AssignmentBatch.uuid == parsed)
-    rows = batches_json(query, with_items=True, now=now) if parsed else []
+    rows = batch_views(query, with_items=True, now=now) if parsed else []
     if not rows:
         raise NotFound("assignment batch")
     return rows[0]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from peewee import fn
 
@@ -20,25 +19,20 @@ from store import (
     User,
     write_transaction,
 )
-from store.clock import isoformat_z, utcnow
+from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus
 from store.locks import locked
 from store.lookups import as_uuid
 from tasks.access import require_call_manager, require_manager
-from tasks.batches.listing import find_batch
-from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, RuleViolation
+from tasks.errors import (
+    MSG_SEND_NOT_DRAFT,
+    SKIP_NO_PENDING_ITEMS,
+    SKIP_NOT_FOUND,
+    RuleViolation,
+)
 from tasks.mail.invitations import queue_invitation
-from tasks.results import ActionResult
-
-SKIP_NOT_FOUND = "Batch not found in this call."
-SKIP_NO_PENDING_ITEMS = "Batch has no pending items."
-
-
-def save_batch(batch: AssignmentBatch, **values: Any) -> None:
-    """Set these fields on `batch` and save it (the caller holds its lock)."""
-    for name, value in values.items():
-        setattr(batch, name, value)
-    batch.save()
+from tasks.results import Sent, SentAll, SkippedBatch
+from tasks.rows import find_batch, save_batch
 
 
 def send_batch_locked(batch: AssignmentBatch, *, now: datetime) -> list[int]:
@@ -67,9 +61,9 @@ def send_batch(
     now: datetime | None = None,
     *,
     manager_notes: str | None = None,
-) -> ActionResult:
+) -> Sent:
     """The `send/` action (a call manager): draft -> sent with its invitation; `manager_notes`,
-    when given, replaces the batch's note first. Answers `{"detail", "expires_at"}`.
+    when given, replaces the batch's note first (answered with MSG_SENT and the new expires_at).
     Not idempotent: a second send is refused with MSG_SEND_NOT_DRAFT and changes nothing."""
     current = now or utcnow()
     with write_transaction():
@@ -80,7 +74,7 @@ def send_batch(
         if manager_notes is not None:
             save_batch(batch, manager_notes=manager_notes)
         ids = send_batch_locked(batch, now=current)
-    return ActionResult({"detail": MSG_SENT, "expires_at": isoformat_z(batch.expires_at)}, ids)
+    return Sent(batch, notification_ids=ids)
 
 
 def send_all(
@@ -88,10 +82,10 @@ def send_all(
     call_uuid: str,
     batch_uuids: Sequence[str] | None = None,
     now: datetime | None = None,
-) -> ActionResult:
+) -> SentAll:
     """The call's `send-all-assignments/` action: send every draft batch of the call that has a
-    pending item (or only those of `batch_uuids`). Answers `{"batches_sent": n, "skipped":
-    [{"batch_uuid", "reason"}]}`; a draft without a pending item is skipped, and so is every
+    pending item (or only those of `batch_uuids`). Returns how many were sent and the batches
+    skipped with their reason; a draft without a pending item is skipped, and so is every
     requested batch that is not a draft of this call. Idempotent: a second run sends nothing."""
     current = now or utcnow()
     with write_transaction():
@@ -106,12 +100,12 @@ def send_all(
                 continue
             ids += send_batch_locked(batch, now=current)
             sent += 1
-    return ActionResult({"batches_sent": sent, "skipped": skipped}, ids)
+    return SentAll(sent, skipped, notification_ids=ids)
 
 
 def _lock_drafts(
     call: Call, batch_uuids: Sequence[str] | None
-) -> tuple[list[AssignmentBatch], list[dict[str, Any]]]:
+) -> tuple[list[AssignmentBatch], list[SkippedBatch]]:
     """The call's batches to consider, locked in id order, and the requested ones skipped."""
     query = AssignmentBatch.select().where(AssignmentBatch.call == call.id)
     if batch_uuids is None:
@@ -143,5 +137,5 @@ def _pending_counts(batch_ids: list[int]) -> dict[int, int]:
     return {int(batch_id): int(n) for batch_id, n in query}
 
 
-def _skip(batch_uuid: object, reason: str) -> dict[str, Any]:
-    return {"batch_uuid": str(batch_uuid), "reason": reason}
+def _skip(batch_uuid: object, reason: str) -> SkippedBatch:
+    return SkippedBatch(str(batch_uuid), reason)

@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -41,18 +41,17 @@ from tasks.bulk.body import (
     parse_assign_request,
 )
 from tasks.eligibility import affinity_scores, blocking_conflicts, held_proposals
-from tasks.errors import ReviewersNotFound, ReviewsNotFound
+from tasks.errors import (
+    ReviewersNotFound,
+    ReviewsNotFound,
+    proposal_not_reviewable,
+    review_already_assigned,
+    review_not_assignable,
+)
 from tasks.mail.outbox import AssignedReview, InvalidRecipientError, queue_review_assigned
+from tasks.results import BulkAssigned
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class AssignResult:
-    """The response body, and the outbox rows to deliver once the transaction has committed."""
-
-    body: dict[str, Any]
-    notification_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +62,7 @@ class _Plan:
     labels: list[str]
 
 
-def assign_reviews(raw: Any, *, request_uuid: UUID, now: datetime) -> AssignResult:
+def assign_reviews(raw: Any, *, request_uuid: UUID, now: datetime) -> BulkAssigned:
     """Assign the request's reviews by its strategy; call inside `write_transaction`.
 
     Guarantees: all or nothing; reviews and reviewers are locked before capacity is read, so
@@ -84,7 +83,7 @@ def assign_reviews(raw: Any, *, request_uuid: UUID, now: datetime) -> AssignResu
     _write_assignments(body, plan, chosen, now)
     ids = _notify(body, plan, chosen, request_uuid) if body.notifyReviewers else []
     failures = early_failures | {assignable[t]: why for t, why in outcome.failures.items()}
-    return AssignResult(_response(plan, chosen, failures, current), ids)
+    return BulkAssigned(_response(plan, chosen, failures, current), notification_ids=ids)
 
 
 def _lock_participants(body: AssignReviewsBody, strategy: Strategy) -> _Plan:
@@ -134,12 +133,12 @@ def _split_assignable(plan: _Plan) -> tuple[list[int], dict[int, str]]:
         if review.state != ReviewState.UNASSIGNED:
             holder = holders.get(review.reviewer_id)
             failures[i] = (
-                f"Review is already assigned to {holder} ({review.state.value})"
+                review_already_assigned(holder, review.state.value)
                 if holder
-                else f"Review is {review.state.value} and cannot be assigned"
+                else review_not_assignable(review.state.value)
             )
         elif state not in ASSIGNABLE_PROPOSAL_STATES:
-            failures[i] = f"Review's proposal is {state.value} and cannot be reviewed"
+            failures[i] = proposal_not_reviewable(state.value)
         else:
             assignable.append(i)
     return assignable, failures
@@ -185,7 +184,8 @@ def _run_strategy(
         return outcome
     if isinstance(strategy, ExpertiseBasedStrategy):
         known = affinity_scores(
-            [r.id for r in plan.reviewers], {plan.reviews[i].proposal_id for i in assignable}
+            {plan.reviews[i].proposal_id for i in assignable},
+            reviewer_ids=[r.id for r in plan.reviewers],
         )
         scores = {
             (t, r): known[(reviewer.id, targets[t].proposal)]

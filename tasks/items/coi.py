@@ -24,37 +24,32 @@ from store import (
 from store.clock import utcnow
 from store.enums import CoiStatus, ItemStatus, ReviewState
 from store.locks import lock_rows, locked
-from store.lookups import find_by_uuid
 from tasks.access import is_manager_of, require_manager
-from tasks.batches.create import blocking_conflict_ids
+from tasks.eligibility import reviewer_conflict_ids
 from tasks.errors import (
+    MSG_BLANK,
     MSG_FORCE_UNBLOCK_NOT_BLOCKED,
-    MSG_FORCE_UNBLOCKED,
     FieldRejected,
     NotFound,
     RuleViolation,
+    not_a_valid_choice,
 )
-from tasks.items.reassign import lock_call, lock_item, save_item
-from tasks.results import ActionResult
-
-DECISIONS = (CoiStatus.DISMISSED, CoiStatus.WAIVED, CoiStatus.RECUSED)
-RECUSABLE = (ItemStatus.PENDING, ItemStatus.ACCEPTED)
-MSG_BLANK = "This field may not be blank."
+from tasks.results import ConflictDecided, Unblocked
+from tasks.rows import find_conflict, find_item, lock_batch_of, lock_call, lock_item, save_item
+from tasks.rules import COI_DECISIONS, RECUSABLE_ITEMS
 
 
 def force_unblock(
     actor: User, item_uuid: str, override_reason: str, now: datetime | None = None
-) -> ActionResult:
+) -> Unblocked:
     """coi_blocked -> pending (a call manager), recording override_reason, override_by (the
     actor) and override_at (now); the item keeps has_coi and may then be accepted despite the
     conflict. Refuses a blank reason (FieldRejected on override_reason), then any other status
     (MSG_FORCE_UNBLOCK_NOT_BLOCKED). Not idempotent: a second force-unblock is refused."""
     current = now or utcnow()
     with write_transaction():
-        found = find_by_uuid(AssignmentItem, item_uuid)
-        if found is None:
-            raise NotFound("assignment item")
-        batch = locked(AssignmentBatch.select().where(AssignmentBatch.id == found.batch_id)).get()
+        found = find_item(item_uuid)
+        batch = lock_batch_of(found)
         item = lock_item(found.id)
         require_manager(actor, batch)
         if not override_reason.strip():
@@ -68,19 +63,19 @@ def force_unblock(
             override_by=actor.id,
             override_at=current,
         )
-    return ActionResult({"detail": MSG_FORCE_UNBLOCKED, "status": ItemStatus.PENDING.value})
+    return Unblocked(item, ItemStatus.PENDING)
 
 
 def decide_conflict(
     actor: User, coi_uuid: str, status: str, now: datetime | None = None
-) -> ActionResult:
+) -> ConflictDecided:
     """Set a conflict's status to a manager's decision (dismissed, waived or recused).
 
     dismissed|waived: each coi_blocked item it blocks -> pending (has_coi cleared) when no
     other blocking conflict of that pair remains. recused: that reviewer's pending and accepted
     items for the proposal -> coi_blocked (has_coi, linked to it), an accepted item's review ->
-    rejected. Answers `{"uuid", "status", "previous_status", "unblocked_item_uuids",
-    "blocked_item_uuids", "rejected_review_uuids"}`. Idempotent: the same decision again
+    rejected. Returns the decision, the status it replaced and the uuids of the items
+    unblocked or blocked and of the reviews rejected. Idempotent: the same decision again
     changes nothing more. NotFound unless the actor manages the conflict's call.
     """
     current = now or utcnow()
@@ -88,30 +83,25 @@ def decide_conflict(
         coi = _managed_conflict(actor, coi_uuid)
         decision = _decision(status)
         lock_call(coi.call_id)
-        fresh = find_by_uuid(ConflictOfInterest, coi_uuid, lock=True)
-        if fresh is None:  # deleted while we waited for the call's lock
-            raise NotFound("conflict of interest")
-        coi = fresh
+        coi = find_conflict(coi_uuid, lock=True)  # NotFound if deleted while we waited
         previous = coi.status
         ConflictOfInterest.update(status=decision, modified=current).where(
             ConflictOfInterest.id == coi.id
         ).execute()
         changes = _recuse(coi) if decision == CoiStatus.RECUSED else _release(coi)
-    body: dict[str, Any] = {
-        "uuid": str(coi.uuid),
-        "status": decision.value,
-        "previous_status": CoiStatus(previous).value,
-        "unblocked_item_uuids": [],
-        "blocked_item_uuids": [],
-        "rejected_review_uuids": [],
-        **changes,
-    }
-    return ActionResult(body)
+    return ConflictDecided(
+        coi,
+        decision,
+        CoiStatus(previous),
+        unblocked_item_uuids=changes.get("unblocked_item_uuids", []),
+        blocked_item_uuids=changes.get("blocked_item_uuids", []),
+        rejected_review_uuids=changes.get("rejected_review_uuids", []),
+    )
 
 
 def _managed_conflict(actor: User, coi_uuid: str) -> ConflictOfInterest:
-    coi = find_by_uuid(ConflictOfInterest, coi_uuid)
-    if coi is None or not is_manager_of(actor, coi.call_id):
+    coi = find_conflict(coi_uuid)
+    if not is_manager_of(actor, coi.call_id):
         raise NotFound("conflict of interest")
     return coi
 
@@ -121,17 +111,17 @@ def _decision(status: str) -> CoiStatus:
         decision = CoiStatus(status)
     except ValueError:
         decision = None
-    if decision not in DECISIONS:
-        raise FieldRejected("status", f'"{status}" is not a valid choice.')
+    if decision not in COI_DECISIONS:
+        raise FieldRejected("status", not_a_valid_choice(status))
     return decision
 
 
 def _recuse(coi: ConflictOfInterest) -> dict[str, list[str]]:
     """Block the reviewer's pending and accepted items of the proposal; reject their reviews."""
-    seen = list(_pair_items(coi, RECUSABLE))
+    seen = list(_pair_items(coi, RECUSABLE_ITEMS))
     lock_rows(Review, [i.review_id for i in seen if i.review_id is not None])
     blocked, review_ids = [], []
-    for item in _locked_fresh(seen, RECUSABLE):
+    for item in _locked_fresh(seen, RECUSABLE_ITEMS):
         if item.status == ItemStatus.ACCEPTED and item.review_id is not None:
             review_ids.append(item.review_id)
         save_item(item, status=ItemStatus.COI_BLOCKED, has_coi=True)
@@ -149,7 +139,7 @@ def _release(coi: ConflictOfInterest) -> dict[str, list[str]]:
     blocked = _locked_fresh(
         list(_pair_items(coi, [ItemStatus.COI_BLOCKED])), [ItemStatus.COI_BLOCKED]
     )
-    remaining = blocking_conflict_ids(coi.reviewer_id, [coi.proposal_id]).get(coi.proposal_id)
+    remaining = reviewer_conflict_ids(coi.reviewer_id, [coi.proposal_id]).get(coi.proposal_id)
     if remaining:
         for item in blocked:
             _link(item, remaining)

@@ -16,68 +16,46 @@ review of the proposal; best first by affinity, then lower workload.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from store import (
-    Affinity,
     AssignmentBatch,
     AssignmentItem,
     Call,
-    ConflictOfInterest,
     Proposal,
-    Review,
     Reviewer,
     ReviewerPoolEntry,
     User,
     write_transaction,
 )
-from store.enums import (
-    ASSIGNABLE_PROPOSAL_STATES,
-    BLOCKING_COI_STATUSES,
-    BatchSource,
-    InvitationStatus,
-    ItemStatus,
-)
-from store.locks import lock_rows, locked
-from store.lookups import find_by_uuid
+from store.enums import ASSIGNABLE_PROPOSAL_STATES, BatchSource, InvitationStatus, ItemStatus
+from store.locks import lock_rows
 from store.workload import workloads
 from tasks.access import require_manager
 from tasks.batches.create import PlannedItem, add_items, new_batch
 from tasks.batches.send import send_batch_locked
+from tasks.eligibility import (
+    accepted_pool,
+    affinity_scores,
+    reviewers_in_conflict,
+    reviewers_with_proposal,
+)
 from tasks.errors import (
     MSG_POOL_ENTRY_NOT_ELIGIBLE,
     MSG_REASSIGN_NOT_ALLOWED,
-    MSG_REASSIGNED,
     MSG_REVIEWER_HAS_PROPOSAL,
-    NotFound,
     RuleViolation,
 )
-from tasks.results import ActionResult
-
-REASSIGNABLE = (ItemStatus.DECLINED, ItemStatus.EXPIRED)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A pool entry that may take the proposal, and why it ranks where it does."""
-
-    entry: ReviewerPoolEntry
-    reviewer: Reviewer
-    affinity: float | None
-    workload: int
-    capacity_left: int
-
-    def json(self) -> dict[str, object]:
-        return {
-            "uuid": str(self.entry.uuid),
-            "reviewer_uuid": str(self.reviewer.uuid),
-            "reviewer_name": self.reviewer.name,
-            "affinity_score": self.affinity,
-            "workload": self.workload,
-            "capacity_left": self.capacity_left,
-        }
-
+from tasks.results import Alternatives, Candidate, Reassigned
+from tasks.rows import (
+    find_item,
+    lock_call,
+    lock_item,
+    lock_pool_entry,
+    relock_pool_entry,
+    save_item,
+)
+from tasks.rules import REASSIGNABLE_ITEMS
 
 # --- the manager's reassignment --------------------------------------------------------------
 
@@ -88,7 +66,7 @@ def reassign_item(
     reviewer_pool_entry_uuid: str,
     manager_notes: str = "",
     now: datetime | None = None,
-) -> ActionResult:
+) -> Reassigned:
     """declined|expired -> reassigned (a call manager): the proposal goes to the target pool
     entry as a new item in a new DRAFT batch (manual source, `manager_notes`), coi_blocked when
     a blocking conflict exists. Refusals, in this order: MSG_REASSIGN_NOT_ALLOWED (item status),
@@ -97,44 +75,32 @@ def reassign_item(
     same item is refused with MSG_REASSIGN_NOT_ALLOWED."""
     del now  # the new batch is a draft: nothing is timed until it is sent
     with write_transaction():
-        old = _find_item(item_uuid)
+        old = find_item(item_uuid)
         batch = AssignmentBatch.get_by_id(old.batch_id)
         require_manager(actor, batch)
         call = lock_call(batch.call_id)
-        entry = _lock_target(call, reviewer_pool_entry_uuid)
+        entry = lock_pool_entry(call, reviewer_pool_entry_uuid)
         old = lock_item(old.id)
-        if old.status not in REASSIGNABLE:
+        if old.status not in REASSIGNABLE_ITEMS:
             raise RuleViolation(MSG_REASSIGN_NOT_ALLOWED)
         if entry is None or not _has_room(entry, call):
             raise RuleViolation(MSG_POOL_ENTRY_NOT_ELIGIBLE)
         if entry.reviewer_id in reviewers_with_proposal(old.proposal_id):
             raise RuleViolation(MSG_REVIEWER_HAS_PROPOSAL)
         new_batch_, item = _move(old, entry, BatchSource.MANUAL, actor.id, manager_notes)
-    body = {
-        "detail": MSG_REASSIGNED,
-        "new_item_uuid": str(item.uuid),
-        "new_batch_uuid": str(new_batch_.uuid),
-        "has_coi": bool(item.has_coi),
-    }
-    return ActionResult(body)
+    return Reassigned(old, item, new_batch_)
 
 
-def suggest_alternatives(actor: User, item_uuid: str, limit: int = 5) -> ActionResult:
+def suggest_alternatives(actor: User, item_uuid: str, limit: int = 5) -> Alternatives:
     """Read only (a call manager): up to `limit` eligible pool entries for the item's proposal,
-    best first. Answers `{"item_uuid", "proposal_uuid", "suggestions": [{uuid, reviewer_uuid,
-    reviewer_name, affinity_score, workload, capacity_left}]}`."""
-    item = _find_item(item_uuid)
+    best first (rank_candidates), with the item and its proposal."""
+    item = find_item(item_uuid)
     batch = AssignmentBatch.get_by_id(item.batch_id)
     require_manager(actor, batch)
     call = Call.get_by_id(batch.call_id)
     ranked = rank_candidates(call, item.proposal_id)[: max(limit, 0)]
     proposal = Proposal.get_by_id(item.proposal_id)
-    body = {
-        "item_uuid": str(item.uuid),
-        "proposal_uuid": str(proposal.uuid),
-        "suggestions": [candidate.json() for candidate in ranked],
-    }
-    return ActionResult(body)
+    return Alternatives(item, proposal, ranked)
 
 
 # --- automatic reassignment ------------------------------------------------------------------
@@ -159,7 +125,7 @@ def auto_reassign(item: AssignmentItem, *, now: datetime) -> list[int]:
     item -> reassigned and the invitation's outbox ids are returned (deliver after the commit).
     """
     call = Call.select().join(AssignmentBatch).where(AssignmentBatch.id == item.batch_id).get()
-    if not call.auto_reassign_on_decline or item.status not in REASSIGNABLE:
+    if not call.auto_reassign_on_decline or item.status not in REASSIGNABLE_ITEMS:
         return []
     if item.reassign_count >= call.max_auto_reassign_attempts:
         return []
@@ -202,23 +168,6 @@ def _auto_reassign_expired_one(item_id: int, now: datetime) -> list[int]:
 # --- eligibility -----------------------------------------------------------------------------
 
 
-def reviewers_with_proposal(proposal_id: int) -> set[int]:
-    """Reviewers who have (had) an item of any status for the proposal, or a review of it."""
-    items = (
-        AssignmentItem.select(ReviewerPoolEntry.reviewer)
-        .join(AssignmentBatch)
-        .join(ReviewerPoolEntry)
-        .where(AssignmentItem.proposal == proposal_id)
-        .tuples()
-    )
-    reviews = (
-        Review.select(Review.reviewer)
-        .where(Review.proposal == proposal_id, Review.reviewer.is_null(False))
-        .tuples()
-    )
-    return {r for (r,) in items} | {r for (r,) in reviews}
-
-
 def rank_candidates(call: Call, proposal_id: int) -> list[Candidate]:
     """The eligible pool entries for the proposal with capacity left, best first: highest
     affinity (a missing affinity counts as 0), then lower workload, then pool entry id."""
@@ -241,33 +190,13 @@ def rank_candidates(call: Call, proposal_id: int) -> list[Candidate]:
 
 def _eligible_entries(call: Call, proposal_id: int) -> list[ReviewerPoolEntry]:
     """Accepted entries of available reviewers without a blocking conflict or the proposal."""
-    excluded = reviewers_with_proposal(proposal_id) | _blocked_reviewers(proposal_id)
-    query = (
-        ReviewerPoolEntry.select(ReviewerPoolEntry, Reviewer)
-        .join(Reviewer)
-        .where(
-            ReviewerPoolEntry.call == call.id,
-            ReviewerPoolEntry.invitation_status == InvitationStatus.ACCEPTED,
-            Reviewer.available_for_reviews == True,  # noqa: E712 (SQL, not Python)
-        )
-        .order_by(ReviewerPoolEntry.id)
-    )
-    return [entry for entry in query if entry.reviewer_id not in excluded]
-
-
-def _blocked_reviewers(proposal_id: int) -> set[int]:
-    query = ConflictOfInterest.select(ConflictOfInterest.reviewer).where(
-        ConflictOfInterest.proposal == proposal_id,
-        ConflictOfInterest.status.in_(list(BLOCKING_COI_STATUSES)),
-    )
-    return {r for (r,) in query.tuples()}
+    excluded = reviewers_with_proposal(proposal_id) | reviewers_in_conflict(proposal_id)
+    return [entry for entry in accepted_pool(call) if entry.reviewer_id not in excluded]
 
 
 def _affinities(reviewer_ids: list[int], proposal_id: int) -> dict[int, float]:
-    query = Affinity.select(Affinity.reviewer, Affinity.score).where(
-        Affinity.proposal == proposal_id, Affinity.reviewer.in_(reviewer_ids)
-    )
-    return {r: float(s) for r, s in query.tuples()}
+    known = affinity_scores([proposal_id], reviewer_ids=reviewer_ids)
+    return {reviewer: score for (reviewer, _), score in known.items()}
 
 
 def _has_room(entry: ReviewerPoolEntry, call: Call) -> bool:
@@ -282,44 +211,13 @@ def _first_with_room(call: Call, ranked: list[Candidate]) -> ReviewerPoolEntry |
     """The best candidate whose capacity still holds once its rows are locked (they normally
     are already, by prepare_auto_reassign; a late newcomer is locked here)."""
     for candidate in ranked:
-        lock_rows(Reviewer, [candidate.entry.reviewer_id])
-        entry = locked(ReviewerPoolEntry.select().where(ReviewerPoolEntry.id == candidate.entry.id))
-        fresh = entry.first()
+        fresh = relock_pool_entry(candidate.entry)
         if fresh is not None and _has_room(fresh, call):
             return fresh
     return None
 
 
-# --- locks and writes ------------------------------------------------------------------------
-
-
-def lock_call(call_id: int) -> Call:
-    """The Call row, locked: the first lock of every reassignment and conflict decision."""
-    return locked(Call.select().where(Call.id == call_id)).get()
-
-
-def lock_item(item_id: int) -> AssignmentItem:
-    """The item row, locked and fresh; NotFound if it was deleted meanwhile."""
-    item = locked(AssignmentItem.select().where(AssignmentItem.id == item_id)).first()
-    if item is None:
-        raise NotFound("assignment item")
-    return item
-
-
-def _find_item(item_uuid: str) -> AssignmentItem:
-    item = find_by_uuid(AssignmentItem, item_uuid)
-    if item is None:
-        raise NotFound("assignment item")
-    return item
-
-
-def _lock_target(call: Call, entry_uuid: str) -> ReviewerPoolEntry | None:
-    """The call's pool entry with this uuid, its Reviewer row then itself locked; else None."""
-    found = find_by_uuid(ReviewerPoolEntry, entry_uuid)
-    if found is None or found.call_id != call.id:
-        return None
-    lock_rows(Reviewer, [found.reviewer_id])
-    return find_by_uuid(ReviewerPoolEntry, entry_uuid, lock=True)
+# --- writes ----------------------------------------------------------------------------------
 
 
 def _move(
@@ -343,10 +241,3 @@ def _move(
     [item] = add_items(batch, entry.reviewer_id, [plan])
     save_item(old, status=ItemStatus.REASSIGNED)
     return batch, item
-
-
-def save_item(item: AssignmentItem, **values: object) -> None:
-    """Set these fields on `item` and save it (the caller holds its lock)."""
-    for name, value in values.items():
-        setattr(item, name, value)
-    item.save()

@@ -19,10 +19,9 @@ from tasks.mail.outbox import (
     public_link,
     queue_email,
 )
+from tasks.rules import SUMMARY_LEVELS
 
 logger = logging.getLogger(__name__)
-
-SUMMARY_LEVELS = (Disclosure.TITLES_AND_SUMMARIES, Disclosure.FULL_DETAILS)
 
 
 def invitation_dedupe_key(batch: AssignmentBatch) -> str:

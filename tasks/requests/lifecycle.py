@@ -20,13 +20,14 @@ from peewee import IntegrityError
 from pydantic import ValidationError
 
 from store import AssignmentRequest, database, write_transaction
-from store.clock import isoformat_z, utcnow
+from store.clock import utcnow
 from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from store.locks import locked
 from tasks.errors import ReviewqError, ValidationFailed, pydantic_errors
 from tasks.messages import RequestEnvelope
+from tasks.results import StoredAnswer
 
-Handler = Callable[..., Any]  # (raw body, *, request_uuid, now) -> result with .body
+Handler = Callable[..., StoredAnswer]  # (raw body, *, request_uuid, now)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
         except ReviewqError as exc:
             _finish(request, RequestStatus.FAILED, exc.body(), exc.http_status, now)
             return Outcome(RequestStatus.FAILED, [])
-        _finish(request, RequestStatus.SUCCEEDED, result.body, 200, now)
+        _finish(request, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
         return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
 
 
@@ -214,19 +215,3 @@ def wait_for_request(
             raise RequestTimeout(f"request {request_uuid} is still {request.status.value}")
         time.sleep(poll)
         poll = min(poll * 1.5, 0.5)
-
-
-def request_json(request: AssignmentRequest) -> dict[str, Any]:
-    """The request as `requests show --json` and the HTTP API print it."""
-    return {
-        "id": str(request.uuid),
-        "kind": request.kind.value,
-        "status": request.status.value,
-        "idempotency_key": request.idempotency_key,
-        "http_status": request.http_status,
-        "attempts": request.attempts,
-        "created": isoformat_z(request.created),
-        "started_at": isoformat_z(request.started_at),
-        "finished_at": isoformat_z(request.finished_at),
-        "result": request.result,
-    }
