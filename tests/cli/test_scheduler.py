@@ -11,7 +11,7 @@ from peewee import Database
 from store.clock import utcnow
 from store.enums import BatchStatus
 from tests.factories import make_call, make_sent_batch
-from tests.test_scheduler_jobs import DAY, reload
+from tests.scheduler.test_jobs import DAY, reload
 
 
 def test_run_once_runs_a_job_as_if_the_clock_read_the_given_time(

@@ -28,7 +28,7 @@ from tasks.requests.lifecycle import process_request, submit_request, wait_for_r
 from tasks.requests.producers import enqueue_generate
 from tests.conftest import REDIS_URL
 from tests.factories import make_call, make_user
-from tests.test_generate import World, build_world
+from tests.tasks.batches.test_generate import World, build_world
 from workers.supervisor import start_dramatiq
 
 

@@ -26,7 +26,7 @@ from tasks.errors import DataFileError
 from tasks.imports.load import load_data
 from tasks.users import authenticate, create_user, hash_token
 from tests.factories import make_call, make_proposal, make_reviewer
-from tests.test_data_file import good_document
+from tests.tasks.imports.test_data_file import good_document
 
 TOKEN = "t" * 43
 

@@ -21,6 +21,7 @@ from store import AssignmentRequest, Call, Review, Reviewer
 from store.enums import RequestStatus, ReviewState
 from tasks import actors
 from tasks.actors import generate_assignments
+from tests.api.test_batches import BASE, testserver_url  # noqa: F401
 from tests.conftest import REDIS_URL
 from tests.factories import (
     make_call,
@@ -31,7 +32,6 @@ from tests.factories import (
     make_user,
     with_token,
 )
-from tests.test_api_batches import BASE, testserver_url  # noqa: F401
 from workers.supervisor import start_dramatiq
 
 ASSIGN = "/v1/reviews/assign"

@@ -14,7 +14,7 @@ from store.enums import BatchSource, BatchStatus
 from tasks.batches.listing import BatchFilters, get_batch, list_batches, list_own_batches
 from tasks.errors import FieldRejected, NotFound
 from tests.factories import make_assignment_batch, make_call
-from tests.test_batch_actions import (  # noqa: F401
+from tests.tasks.batches.test_actions import (  # noqa: F401
     NOW,
     World,
     build_world,

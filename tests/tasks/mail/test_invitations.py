@@ -10,7 +10,7 @@ from store import AssignmentBatch, Notification, Proposal, write_transaction
 from store.enums import Disclosure
 from tasks.batches.send import send_batch, send_batch_locked
 from tasks.mail.invitations import invitation_dedupe_key
-from tests.test_batch_actions import NOW, PUBLIC_URL, World, build_world, public_url  # noqa: F401
+from tests.tasks.batches.test_actions import NOW, PUBLIC_URL, World, build_world, public_url  # noqa: F401
 
 
 def send(world: World) -> Notification:

@@ -54,7 +54,7 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-from tests.test_item_actions import NOW, Invitation, add_item, fresh, invite, run_at_once
+from tests.tasks.items.test_answers import NOW, Invitation, add_item, fresh, invite, run_at_once
 
 
 def declined(call: Call | None = None, **fields: Any) -> tuple[Invitation, AssignmentItem]:

@@ -14,8 +14,8 @@ from cli.demo.sample import sample_document
 from store import CallManager, Review, User
 from store.migrations import ALL_MODELS
 from tasks.users import authenticate
-from tests.test_data_file import document_as_csv, good_document
-from tests.test_loading import snapshot
+from tests.tasks.imports.test_data_file import document_as_csv, good_document
+from tests.tasks.imports.test_load import snapshot
 
 
 @pytest.fixture

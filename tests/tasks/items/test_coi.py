@@ -29,7 +29,7 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-from tests.test_item_actions import NOW, Invitation, add_item, fresh, invite, run_at_once
+from tests.tasks.items.test_answers import NOW, Invitation, add_item, fresh, invite, run_at_once
 
 
 def blocked_item(inv: Invitation) -> tuple[AssignmentItem, ConflictOfInterest]:

@@ -61,10 +61,10 @@ from store import AssignmentBatch as BatchRow
 from store import Reviewer, User
 from store.enums import BatchStatus
 from tasks.users import rotate_token
+from tests.api.test_reviews import inline_actors  # noqa: F401
+from tests.api.test_waldur_client_items import live_url  # noqa: F401
 from tests.factories import make_assignment_item, make_call_manager, make_user
-from tests.test_api_reviews import inline_actors  # noqa: F401
-from tests.test_api_waldur_items import live_url  # noqa: F401
-from tests.test_generate import World, build_world
+from tests.tasks.batches.test_generate import World, build_world
 
 
 @dataclass

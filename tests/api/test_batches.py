@@ -26,7 +26,7 @@ from tasks.errors import (
     MSG_SENT,
 )
 from tests.factories import make_assignment_batch, make_call, with_token
-from tests.test_batch_actions import World, build_world, snapshot
+from tests.tasks.batches.test_actions import World, build_world, snapshot
 
 BASE = "http://testserver"
 BATCHES = "/api/assignment-batches/"

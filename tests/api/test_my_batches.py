@@ -9,9 +9,9 @@ from peewee import Database
 
 from store import AssignmentBatch, Call
 from store.enums import BatchStatus, Disclosure
+from tests.api.test_batches import make_sent, testserver_url, uuids  # noqa: F401
 from tests.factories import make_assignment_batch, make_call, with_token
-from tests.test_api_batches import make_sent, testserver_url, uuids  # noqa: F401
-from tests.test_batch_actions import World, build_world
+from tests.tasks.batches.test_actions import World, build_world
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from tests.factories import (
     make_reviewer,
     make_sent_batch,
 )
-from tests.test_scheduler_jobs import extend
+from tests.scheduler.test_jobs import extend
 from workers.delivery import deliver
 from workers.mail import SmtpTransport, parse_smtp_url
 from workers.redis_keys import SCHEDULER_FIRE_PREFIX, SCHEDULER_LEADER_KEY
@@ -40,7 +40,7 @@ from workers.supervisor import start_dramatiq
 pytestmark = pytest.mark.e2e
 
 LEASE_SECONDS = 3.0
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def scheduler_env(tmp_path: Path, smtp_url: str, database_url: str) -> dict[str, str]:

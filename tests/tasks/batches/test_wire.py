@@ -27,7 +27,7 @@ from tests.factories import (
     make_call,
     make_conflict,
 )
-from tests.test_batch_actions import NOW, PUBLIC_URL, World, build_world, public_url  # noqa: F401
+from tests.tasks.batches.test_actions import NOW, PUBLIC_URL, World, build_world, public_url  # noqa: F401
 
 URI, UUID, STR, INT, BOOL, NUM, WHEN, LIST = (
     "uri",

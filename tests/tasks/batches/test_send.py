@@ -24,7 +24,7 @@ from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, Forbidden, NotFound, Rule
 from tasks.mail.outbox import EnqueueInsideTransactionError
 from tasks.results import deliver
 from tests.factories import make_assignment_batch, make_assignment_item, make_call
-from tests.test_batch_actions import (  # noqa: F401
+from tests.tasks.batches.test_actions import (  # noqa: F401
     NOW,
     World,
     build_world,

@@ -18,7 +18,7 @@ from store.clock import utcnow
 from store.enums import BatchStatus
 from tasks.batches.listing import get_batch
 from tasks.errors import MSG_CANCELLED, MSG_EXTEND_NOT_ALLOWED, MSG_SEND_NOT_DRAFT
-from tests.test_batch_actions import (  # noqa: F401
+from tests.tasks.batches.test_actions import (  # noqa: F401
     World,
     build_world,
     public_url,

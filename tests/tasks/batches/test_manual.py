@@ -32,7 +32,7 @@ from tests.factories import (
     make_pool_entry,
     make_proposal,
 )
-from tests.test_generate import World, build_world
+from tests.tasks.batches.test_generate import World, build_world
 
 
 @pytest.fixture

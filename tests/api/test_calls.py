@@ -14,6 +14,8 @@ from peewee import Database
 from store import AssignmentBatch, AssignmentItem, AssignmentRequest, User
 from store.enums import BatchStatus
 from tasks.errors import MSG_OVER_WORKLOAD_SUFFIX, MSG_POOL_ENTRY_NOT_ELIGIBLE
+from tests.api.test_batches import BASE, testserver_url  # noqa: F401
+from tests.api.test_reviews import inline_actors, poll, real_workers  # noqa: F401
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -24,9 +26,7 @@ from tests.factories import (
     make_user,
     with_token,
 )
-from tests.test_api_batches import BASE, testserver_url  # noqa: F401
-from tests.test_api_reviews import inline_actors, poll, real_workers  # noqa: F401
-from tests.test_generate import World, build_world
+from tests.tasks.batches.test_generate import World, build_world
 
 ANSWER = {
     "batches_created": 3,
