@@ -1,4 +1,4 @@
-"""Small factories: each test creates only what it needs."""
+"""Small factories: each test creates only what it needs (one row each, or one data file)."""
 
 from __future__ import annotations
 
@@ -158,3 +158,80 @@ def with_token(user: User) -> dict[str, str]:
     from tasks.users import rotate_token
 
     return {"Authorization": f"Token {rotate_token(user)}"}
+
+
+# --- data files ------------------------------------------------------------------------------
+
+
+def good_document() -> dict[str, Any]:
+    """A data file with one record of every array, all valid, that refer to each other."""
+    return {
+        "users": [
+            {
+                "external_id": "u_admin",
+                "username": "admin",
+                "email": "a@example.org",
+                "is_staff": True,
+                "token": "t" * 43,
+            }
+        ],
+        "reviewers": [
+            {
+                "external_id": "user_001",
+                "name": "Ada",
+                "email": "ada@example.org",
+                "organization": "Tartu",
+                "user": "u_admin",
+                "expertise": [{"keyword": "graph theory", "proficiency": "expert"}],
+            }
+        ],
+        "calls": [
+            {
+                "external_id": "call_1",
+                "name": "Call",
+                "managers": ["u_admin"],
+                "config": {"reviewers_per_proposal": 2, "auto_reassign_on_decline": True},
+            }
+        ],
+        "proposals": [
+            {
+                "external_id": "p_1",
+                "call": "call_1",
+                "name": "P",
+                "summary": "S",
+                "keywords": ["graph theory", "optimisation"],
+                "state": "submitted",
+            }
+        ],
+        "pool": [
+            {
+                "call": "call_1",
+                "reviewer": "user_001",
+                "max_assignments": 5,
+                "invitation_status": "accepted",
+            }
+        ],
+        "conflicts": [
+            {
+                "call": "call_1",
+                "reviewer": "user_001",
+                "proposal": "p_1",
+                "coi_type": "INST_SAME",
+                "severity": "real",
+                "status": "pending",
+            }
+        ],
+        "affinities": [
+            {"call": "call_1", "reviewer": "user_001", "proposal": "p_1", "score": 0.82}
+        ],
+        "reviews": [
+            {
+                "external_id": "rev_123",
+                "proposal": "p_1",
+                "priority": "normal",
+                "deadline": "2026-12-16T17:00:00Z",
+                "reviewer": None,
+                "state": "unassigned",
+            }
+        ],
+    }

@@ -3,16 +3,13 @@ filters, ordering, pagination headers, HEAD, tokens and permissions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from peewee import Database
 
-from config import get_settings
 from store import AssignmentBatch, AssignmentItem, Notification
 from store.clock import utcnow
 from store.enums import BatchSource, BatchStatus
@@ -25,25 +22,22 @@ from tasks.errors import (
     MSG_SEND_NOT_DRAFT,
     MSG_SENT,
 )
+from tests.builders import (
+    BASE,
+    BatchWorld,
+    batches_snapshot,
+    build_batch_world,
+    make_sent,
+    response_uuids,
+)
 from tests.factories import make_assignment_batch, make_call, with_token
-from tests.tasks.batches.test_actions import World, build_world, snapshot
 
-BASE = "http://testserver"
 BATCHES = "/api/assignment-batches/"
 
 
 @pytest.fixture
-def testserver_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """PUBLIC_URL = the TestClient's base URL, so that `url` fields can be followed."""
-    monkeypatch.setenv("PUBLIC_URL", BASE)
-    get_settings.cache_clear()
-    yield BASE
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def world(db: Database, testserver_url: str) -> World:
-    return build_world()
+def world(db: Database, testserver_url: str) -> BatchWorld:
+    return build_batch_world()
 
 
 @pytest.fixture
@@ -51,19 +45,8 @@ def client(api_client: TestClient) -> TestClient:
     return api_client
 
 
-def one(world: World, suffix: str = "") -> str:
+def one(world: BatchWorld, suffix: str = "") -> str:
     return f"{BATCHES}{world.batch.uuid}/{suffix}"
-
-
-def make_sent(batch: Any, days_ago: int = 1) -> None:
-    sent = utcnow() - timedelta(days=days_ago)
-    AssignmentBatch.update(
-        status=BatchStatus.SENT, sent_at=sent, expires_at=sent + timedelta(days=7)
-    ).where(AssignmentBatch.id == batch.id).execute()
-
-
-def uuids(response: Any) -> list[str]:
-    return [row["uuid"] for row in response.json()]
 
 
 # --- authentication ---------------------------------------------------------------------------
@@ -83,7 +66,7 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 @pytest.mark.parametrize("authorization", [None, "Token nope", "Bearer nope", "Basic dXNlcg=="])
 def test_every_batch_endpoint_answers_401_without_a_valid_token(
-    client: TestClient, world: World, method: str, path: str, authorization: str | None
+    client: TestClient, world: BatchWorld, method: str, path: str, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = client.request(method, path, headers=headers)
@@ -95,7 +78,7 @@ def test_every_batch_endpoint_answers_401_without_a_valid_token(
 
 
 def test_a_token_is_accepted_with_the_token_and_the_bearer_scheme(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     token = with_token(world.manager)["Authorization"].split()[1]
     for scheme in ("Token", "Bearer", "bearer"):
@@ -107,7 +90,7 @@ def test_a_token_is_accepted_with_the_token_and_the_bearer_scheme(
 
 
 def test_the_list_is_an_array_of_absolute_urls_with_count_and_link_headers(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     for _ in range(4):
         make_assignment_batch(world.call)
@@ -126,7 +109,7 @@ def test_the_list_is_an_array_of_absolute_urls_with_count_and_link_headers(
 
 
 def test_head_answers_the_count_and_links_with_an_empty_body(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     make_assignment_batch(world.call, status=BatchStatus.CANCELLED)
     headers = with_token(world.manager)
@@ -137,12 +120,14 @@ def test_head_answers_the_count_and_links_with_an_empty_body(
     assert response.content == b""
 
 
-def test_a_repeated_status_or_source_means_any_of_them(client: TestClient, world: World) -> None:
+def test_a_repeated_status_or_source_means_any_of_them(
+    client: TestClient, world: BatchWorld
+) -> None:
     cancelled = make_assignment_batch(world.call, status=BatchStatus.CANCELLED)
     make_assignment_batch(world.call, status=BatchStatus.RESPONDED, source=BatchSource.MANUAL)
     headers = with_token(world.manager)
     response = client.get(BATCHES + "?status=draft&status=cancelled", headers=headers)
-    assert sorted(uuids(response)) == sorted([str(world.batch.uuid), str(cancelled.uuid)])
+    assert sorted(response_uuids(response)) == sorted([str(world.batch.uuid), str(cancelled.uuid)])
     response = client.get(BATCHES + "?source=manual&source=algorithm", headers=headers)
     assert response.headers["X-Result-Count"] == "3"
     paged = client.get(BATCHES + "?status=draft&status=cancelled&page_size=1", headers=headers)
@@ -151,7 +136,7 @@ def test_a_repeated_status_or_source_means_any_of_them(client: TestClient, world
 
 
 def test_filters_select_by_call_pool_entry_reviewer_and_sent_range(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     other = make_assignment_batch(world.call)
     make_sent(world.batch, days_ago=5)
@@ -163,26 +148,28 @@ def test_filters_select_by_call_pool_entry_reviewer_and_sent_range(
         "reviewer_uuid": (str(world.reviewer.uuid), 1),
     }
     for name, (value, count) in expected.items():
-        found = uuids(client.get(BATCHES, params={name: value}, headers=headers))
+        found = response_uuids(client.get(BATCHES, params={name: value}, headers=headers))
         assert len(found) == count and str(world.batch.uuid) in found, name
     after = (utcnow() - timedelta(days=6)).isoformat() + "Z"
     before = (utcnow() - timedelta(days=4)).isoformat() + "Z"
     response = client.get(
         BATCHES, params={"sent_after": after, "sent_before": before}, headers=headers
     )
-    assert uuids(response) == [str(world.batch.uuid)]
-    assert str(other.uuid) not in uuids(client.get(BATCHES + "?status=sent", headers=headers))
+    assert response_uuids(response) == [str(world.batch.uuid)]
+    assert str(other.uuid) not in response_uuids(
+        client.get(BATCHES + "?status=sent", headers=headers)
+    )
 
 
-def test_o_orders_the_list_by_repeated_keys(client: TestClient, world: World) -> None:
+def test_o_orders_the_list_by_repeated_keys(client: TestClient, world: BatchWorld) -> None:
     newer = make_assignment_batch(world.call)
     make_sent(world.batch, days_ago=3)
     make_sent(newer, days_ago=1)
     headers = with_token(world.manager)
     ascending = client.get(BATCHES + "?o=sent_at&o=-created", headers=headers)
     descending = client.get(BATCHES + "?o=-sent_at", headers=headers)
-    assert uuids(ascending) == [str(world.batch.uuid), str(newer.uuid)]
-    assert uuids(descending) == [str(newer.uuid), str(world.batch.uuid)]
+    assert response_uuids(ascending) == [str(world.batch.uuid), str(newer.uuid)]
+    assert response_uuids(descending) == [str(newer.uuid), str(world.batch.uuid)]
 
 
 @pytest.mark.parametrize(
@@ -195,7 +182,7 @@ def test_o_orders_the_list_by_repeated_keys(client: TestClient, world: World) ->
     ],
 )
 def test_a_bad_filter_value_is_400_naming_the_field(
-    client: TestClient, world: World, query: str, field: str
+    client: TestClient, world: BatchWorld, query: str, field: str
 ) -> None:
     response = client.get(f"{BATCHES}?{query}", headers=with_token(world.manager))
     assert response.status_code == 400
@@ -215,7 +202,7 @@ def test_a_bad_filter_value_is_400_naming_the_field(
     ],
 )
 def test_a_malformed_query_parameter_is_a_validation_error_naming_it(
-    client: TestClient, world: World, query: str, field: str
+    client: TestClient, world: BatchWorld, query: str, field: str
 ) -> None:
     response = client.get(f"{BATCHES}?{query}", headers=with_token(world.manager))
     assert response.status_code == 400
@@ -225,17 +212,17 @@ def test_a_malformed_query_parameter_is_a_validation_error_naming_it(
 
 @pytest.mark.parametrize("status", list(BatchStatus))
 def test_a_reviewer_lists_only_their_own_sent_responded_or_expired_batches(
-    client: TestClient, world: World, status: BatchStatus
+    client: TestClient, world: BatchWorld, status: BatchStatus
 ) -> None:
     AssignmentBatch.update(status=status).execute()
     make_assignment_batch(world.call, status=BatchStatus.SENT)  # someone else's
     response = client.get(BATCHES, headers=with_token(world.reviewer_user))
     visible = status in (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
-    assert uuids(response) == ([str(world.batch.uuid)] if visible else [])
+    assert response_uuids(response) == ([str(world.batch.uuid)] if visible else [])
 
 
 def test_a_manager_of_another_call_and_a_stranger_list_nothing(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     for user in (world.other_manager, world.stranger):
         response = client.get(BATCHES, headers=with_token(user))
@@ -245,7 +232,7 @@ def test_a_manager_of_another_call_and_a_stranger_list_nothing(
 # --- one batch --------------------------------------------------------------------------------
 
 
-def test_retrieve_answers_the_batch_with_its_items(client: TestClient, world: World) -> None:
+def test_retrieve_answers_the_batch_with_its_items(client: TestClient, world: BatchWorld) -> None:
     response = client.get(one(world), headers=with_token(world.manager))
     assert response.status_code == 200
     body = response.json()
@@ -256,7 +243,7 @@ def test_retrieve_answers_the_batch_with_its_items(client: TestClient, world: Wo
 
 
 def test_retrieve_is_404_for_whoever_may_not_see_the_batch(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     for user in (world.reviewer_user, world.other_manager, world.stranger):
         response = client.get(one(world), headers=with_token(user))
@@ -264,13 +251,15 @@ def test_retrieve_is_404_for_whoever_may_not_see_the_batch(
 
 
 @pytest.mark.parametrize("uuid", ["00000000-0000-0000-0000-000000000000", "nope", "%00"])
-def test_an_unknown_or_malformed_uuid_is_404(client: TestClient, world: World, uuid: str) -> None:
+def test_an_unknown_or_malformed_uuid_is_404(
+    client: TestClient, world: BatchWorld, uuid: str
+) -> None:
     response = client.get(f"{BATCHES}{uuid}/", headers=with_token(world.staff))
     assert response.status_code == 404
 
 
 def test_a_manager_creates_an_empty_manual_draft_for_a_pool_entry(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     entry = world.fresh().reviewer_pool_entry
     body = {
@@ -288,7 +277,7 @@ def test_a_manager_creates_an_empty_manual_draft_for_a_pool_entry(
 
 
 def test_create_names_its_missing_fields_and_refuses_non_managers(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     response = client.post(BATCHES, json={"manager_notes": "x"}, headers=with_token(world.manager))
     assert response.status_code == 400
@@ -301,7 +290,7 @@ def test_create_names_its_missing_fields_and_refuses_non_managers(
     assert AssignmentBatch.select().count() == before
 
 
-def test_put_and_patch_set_the_manager_notes(client: TestClient, world: World) -> None:
+def test_put_and_patch_set_the_manager_notes(client: TestClient, world: BatchWorld) -> None:
     headers = with_token(world.manager)
     assert (
         client.put(one(world), json={"manager_notes": "A"}, headers=headers).json()["manager_notes"]
@@ -313,7 +302,9 @@ def test_put_and_patch_set_the_manager_notes(client: TestClient, world: World) -
     assert world.fresh().manager_notes == "B"
 
 
-def test_a_body_that_is_not_an_object_or_holds_nul_is_400(client: TestClient, world: World) -> None:
+def test_a_body_that_is_not_an_object_or_holds_nul_is_400(
+    client: TestClient, world: BatchWorld
+) -> None:
     headers = with_token(world.manager)
     for body in ([1, 2], {"manager_notes": "a\x00b"}, {"manager_notes": 5}):
         response = client.patch(one(world), json=body, headers=headers)
@@ -324,11 +315,11 @@ def test_a_body_that_is_not_an_object_or_holds_nul_is_400(client: TestClient, wo
 
 
 def test_a_reviewers_manager_action_is_403_and_changes_nothing(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     make_sent(world.batch)
     headers = with_token(world.reviewer_user)
-    before = snapshot()
+    before = batches_snapshot()
     calls = [
         ("patch", one(world), {"manager_notes": "mine"}),
         ("delete", one(world), None),
@@ -340,10 +331,12 @@ def test_a_reviewers_manager_action_is_403_and_changes_nothing(
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 403, path
         assert response.json() == {"detail": "You do not have permission to perform this action."}
-    assert snapshot() == before
+    assert batches_snapshot() == before
 
 
-def test_delete_removes_a_draft_and_refuses_a_sent_batch(client: TestClient, world: World) -> None:
+def test_delete_removes_a_draft_and_refuses_a_sent_batch(
+    client: TestClient, world: BatchWorld
+) -> None:
     headers = with_token(world.manager)
     sent = make_assignment_batch(world.call)
     make_sent(sent)
@@ -355,7 +348,7 @@ def test_delete_removes_a_draft_and_refuses_a_sent_batch(client: TestClient, wor
 
 
 def test_cancel_answers_its_message_then_refuses_a_second_time(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     headers = with_token(world.manager)
     first = client.post(one(world, "cancel/"), headers=headers)
@@ -365,7 +358,7 @@ def test_cancel_answers_its_message_then_refuses_a_second_time(
 
 
 def test_extend_deadline_moves_it_or_answers_domain_messages(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     headers = with_token(world.manager)
     draft = client.post(
@@ -393,7 +386,7 @@ def test_extend_deadline_moves_it_or_answers_domain_messages(
 
 def test_send_invites_the_reviewer_once(
     client: TestClient,
-    world: World,
+    world: BatchWorld,
     stub_broker: StubBroker,
 ) -> None:
     headers = with_token(world.manager)
@@ -409,7 +402,7 @@ def test_send_invites_the_reviewer_once(
 
 
 def test_retrieved_items_carry_what_the_published_client_requires(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     AssignmentItem.update(
         override_reason="Checked", override_by=world.manager, override_at=utcnow()
@@ -422,11 +415,11 @@ def test_retrieved_items_carry_what_the_published_client_requires(
 
 
 def test_a_manager_of_another_call_gets_404_for_every_action_and_nothing_changes(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     make_sent(world.batch)
     headers = with_token(world.other_manager)
-    before = snapshot()
+    before = batches_snapshot()
     for method, path, body in [
         ("put", one(world), {"manager_notes": "x"}),
         ("delete", one(world), None),
@@ -436,11 +429,11 @@ def test_a_manager_of_another_call_gets_404_for_every_action_and_nothing_changes
     ]:
         response = client.request(method, path, json=body, headers=headers)
         assert (response.status_code, response.json()) == (404, {"detail": "Not found."}), path
-    assert snapshot() == before
+    assert batches_snapshot() == before
 
 
 def test_create_refuses_a_pool_entry_of_another_call_and_an_unknown_call(
-    client: TestClient, world: World
+    client: TestClient, world: BatchWorld
 ) -> None:
     foreign = make_assignment_batch(make_call()).reviewer_pool_entry
     headers = with_token(world.staff)

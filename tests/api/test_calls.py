@@ -14,8 +14,7 @@ from peewee import Database
 from store import AssignmentBatch, AssignmentItem, AssignmentRequest, User
 from store.enums import BatchStatus
 from tasks.errors import MSG_OVER_WORKLOAD_SUFFIX, MSG_POOL_ENTRY_NOT_ELIGIBLE
-from tests.api.test_batches import BASE, testserver_url  # noqa: F401
-from tests.api.test_reviews import inline_actors, poll, real_workers  # noqa: F401
+from tests.builders import BASE, PoolWorld, build_pool_world, poll
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -26,7 +25,6 @@ from tests.factories import (
     make_user,
     with_token,
 )
-from tests.tasks.batches.test_generate import World, build_world
 
 ANSWER = {
     "batches_created": 3,
@@ -38,7 +36,7 @@ ANSWER = {
 
 @dataclass
 class Actors:
-    world: World
+    world: PoolWorld
     manager: User
     pool_reviewer: User
     other_manager: User
@@ -48,8 +46,8 @@ class Actors:
 
 
 @pytest.fixture
-def actors(db: Database, testserver_url: str) -> Actors:  # noqa: F811
-    world = build_world()
+def actors(db: Database, testserver_url: str) -> Actors:
+    world = build_pool_world()
     pool_reviewer = make_user()
     reviewer = make_reviewer(user=pool_reviewer)
     make_pool_entry(world.call, reviewer, max_assignments=0)

@@ -9,18 +9,22 @@ from peewee import Database
 
 from store import AssignmentBatch, Call
 from store.enums import BatchStatus, Disclosure
-from tests.api.test_batches import make_sent, testserver_url, uuids  # noqa: F401
+from tests.builders import (
+    BatchWorld,
+    build_batch_world,
+    make_sent,
+    response_uuids,
+)
 from tests.factories import make_assignment_batch, make_call, with_token
-from tests.tasks.batches.test_actions import World, build_world
 
 
 @pytest.fixture
-def world(db: Database, testserver_url: str) -> World:  # noqa: F811
-    return build_world()
+def world(db: Database, testserver_url: str) -> BatchWorld:
+    return build_batch_world()
 
 
 def test_my_batches_are_my_sent_ones_newest_first_with_items(
-    api_client: TestClient, world: World
+    api_client: TestClient, world: BatchWorld
 ) -> None:
     newer = make_assignment_batch(world.call, world.reviewer)
     make_sent(world.batch, days_ago=3)
@@ -28,7 +32,7 @@ def test_my_batches_are_my_sent_ones_newest_first_with_items(
     make_assignment_batch(make_call(), world.reviewer)  # a draft: not listed
     headers = with_token(world.reviewer_user)
     response = api_client.get("/api/my-assignment-batches/", headers=headers)
-    assert uuids(response) == [str(newer.uuid), str(world.batch.uuid)]
+    assert response_uuids(response) == [str(newer.uuid), str(world.batch.uuid)]
     assert response.headers["X-Result-Count"] == "2" and "items" in response.json()[0]
     head = api_client.head("/api/my-assignment-batches/", headers=headers)
     assert (head.headers["X-Result-Count"], head.content) == ("2", b"")
@@ -41,7 +45,7 @@ def test_my_batches_are_my_sent_ones_newest_first_with_items(
 
 
 def test_my_batch_items_show_summaries_only_as_the_call_discloses_them(
-    api_client: TestClient, world: World
+    api_client: TestClient, world: BatchWorld
 ) -> None:
     make_sent(world.batch)
     headers = with_token(world.reviewer_user)
@@ -54,7 +58,7 @@ def test_my_batch_items_show_summaries_only_as_the_call_discloses_them(
 
 
 def test_answered_expired_or_other_reviewers_batches_are_not_mine(
-    api_client: TestClient, world: World
+    api_client: TestClient, world: BatchWorld
 ) -> None:
     make_sent(make_assignment_batch(world.call))  # someone else's
     headers = with_token(world.reviewer_user)

@@ -4,25 +4,16 @@ actor run inline where it is not."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from peewee import Database
 
 from store import AssignmentRequest, Call, Review, Reviewer
 from store.enums import RequestStatus, ReviewState
-from tasks import actors
-from tasks.actors import generate_assignments
-from tests.api.test_batches import BASE, testserver_url  # noqa: F401
-from tests.conftest import REDIS_URL
+from tests.builders import BASE, poll
 from tests.factories import (
     make_call,
     make_call_manager,
@@ -32,46 +23,9 @@ from tests.factories import (
     make_user,
     with_token,
 )
-from workers.supervisor import start_dramatiq
 
 ASSIGN = "/v1/reviews/assign"
 REQUESTS = "/v1/assignment-requests/"
-
-
-@pytest.fixture
-def real_workers(
-    db_url: str,
-    db: Database,
-    redis_client: Any,
-    tmp_path: Path,
-    testserver_url: str,  # noqa: F811
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`dramatiq` worker processes over the test database (SQLite file or PostgreSQL)."""
-    env = {
-        "DATABASE_URL": db_url,
-        "REDIS_URL": REDIS_URL,
-        "REVIEWQ_DATA_DIR": str(tmp_path),
-        "PUBLIC_URL": testserver_url,
-    }
-    log = (tmp_path / "worker.log").open("wb")
-    proc = start_dramatiq(1, 2, env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
-    yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
-
-
-@pytest.fixture
-def inline_actors(
-    monkeypatch: pytest.MonkeyPatch,
-    stub_broker: StubBroker,
-) -> None:
-    """Run the request actors inside the web request, as a worker would, without a queue."""
-    for actor in (actors.assign_reviews, generate_assignments):
-        monkeypatch.setattr(actor, "send", actor.fn)
 
 
 class Desk:
@@ -89,7 +43,7 @@ class Desk:
 
 
 @pytest.fixture
-def desk(db: Database, testserver_url: str) -> Desk:  # noqa: F811
+def desk(db: Database, testserver_url: str) -> Desk:
     return Desk()
 
 
@@ -136,15 +90,6 @@ def test_respond_async_answers_202_with_a_location_that_reads_the_result_back(
     body = poll(api_client, path, bearer(desk.manager))
     assert body["status"] == "succeeded" and body["http_status"] == 200
     assert body["result"]["assigned"] == 1
-
-
-def poll(client: TestClient, path: str, headers: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while True:
-        body: dict[str, Any] = client.get(path, headers=headers).json()
-        if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return body
-        time.sleep(0.1)
 
 
 # --- without a worker, or with the actor inline -----------------------------------------------

@@ -61,10 +61,8 @@ from store import AssignmentBatch as BatchRow
 from store import Reviewer, User
 from store.enums import BatchStatus
 from tasks.users import rotate_token
-from tests.api.test_reviews import inline_actors  # noqa: F401
-from tests.api.test_waldur_client_items import live_url  # noqa: F401
+from tests.builders import PoolWorld, build_pool_world
 from tests.factories import make_assignment_item, make_call_manager, make_user
-from tests.tasks.batches.test_generate import World, build_world
 
 
 @dataclass
@@ -72,15 +70,15 @@ class Session:
     """A call (3 proposals, 3 reviewers with room for 2 each) seen through the client by its
     manager, and by one of its reviewers who has a user account."""
 
-    world: World
+    world: PoolWorld
     manager: AuthenticatedClient
     reviewer: AuthenticatedClient
     reviewer_user: User
 
 
 @pytest.fixture
-def session(live_url: str) -> Session:  # noqa: F811
-    world = build_world()
+def session(live_url: str) -> Session:
+    world = build_pool_world()
     reviewer_user = make_user()
     Reviewer.update(user=reviewer_user).where(Reviewer.id == world.reviewers[0].id).execute()
     manager = make_call_manager(world.call)

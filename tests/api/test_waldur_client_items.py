@@ -3,16 +3,11 @@ module against a live server, on SQLite and PostgreSQL, and parses every answer.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
-import uvicorn
-from peewee import Database
 from waldur_api_client import errors
 from waldur_api_client.api.assignment_items import (
     assignment_items_accept,
@@ -43,13 +38,11 @@ from waldur_api_client.models import (
     SuggestAlternativeReviewers,
 )
 
-from config import get_settings
 from store import AssignmentItem as ItemRow
 from store import Call, Reviewer, ReviewerPoolEntry
 from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus
 from tasks.users import rotate_token
-from tests.conftest import free_port
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -59,30 +52,6 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-
-
-@pytest.fixture
-def live_url(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The API served by uvicorn in a thread on a free 127.0.0.1 port; PUBLIC_URL is its base."""
-    from api.app import create_app
-
-    url = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("PUBLIC_URL", url)
-    get_settings.cache_clear()
-    port = int(url.rsplit(":", 1)[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-    get_settings.cache_clear()
 
 
 @dataclass

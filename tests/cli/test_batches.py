@@ -18,10 +18,9 @@ from store.clock import utcnow
 from store.enums import BatchStatus
 from tasks.batches.listing import get_batch
 from tasks.errors import MSG_CANCELLED, MSG_EXTEND_NOT_ALLOWED, MSG_SEND_NOT_DRAFT
-from tests.tasks.batches.test_actions import (  # noqa: F401
-    World,
-    build_world,
-    public_url,
+from tests.builders import (
+    BatchWorld,
+    build_batch_world,
 )
 from workers.redis_keys import MAIL_QUEUE
 
@@ -30,7 +29,7 @@ from workers.redis_keys import MAIL_QUEUE
 def runner(
     db: Database,
     db_url: str,
-    public_url: str,  # noqa: F811
+    public_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[CliRunner]:
     monkeypatch.setenv("DATABASE_URL", db_url)
@@ -41,8 +40,8 @@ def runner(
 
 
 @pytest.fixture
-def world(runner: CliRunner) -> World:
-    return build_world()
+def world(runner: CliRunner) -> BatchWorld:
+    return build_batch_world()
 
 
 def batches(runner: CliRunner, *args: str) -> tuple[int, str, str]:
@@ -50,7 +49,7 @@ def batches(runner: CliRunner, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_list_prints_a_table_and_json_the_api_rows(runner: CliRunner, world: World) -> None:
+def test_list_prints_a_table_and_json_the_api_rows(runner: CliRunner, world: BatchWorld) -> None:
     code, out, _ = batches(runner, "list")
     assert code == 0
     assert "Quantum Computing 2026" in out and "Rita Reviewer" in out and "2/3" in out
@@ -64,7 +63,7 @@ def test_list_prints_a_table_and_json_the_api_rows(runner: CliRunner, world: Wor
     assert json.loads(out) == []
 
 
-def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: World) -> None:
+def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: BatchWorld) -> None:
     code, out, _ = batches(runner, "show", str(world.batch.uuid), "--json")
     assert code == 0
     body = json.loads(out)
@@ -79,7 +78,7 @@ def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: Wor
 
 def test_send_sends_the_batch_and_hands_the_invitation_to_the_workers(
     runner: CliRunner,
-    world: World,
+    world: BatchWorld,
     stub_broker: StubBroker,
 ) -> None:
     code, out, _ = batches(runner, "send", str(world.batch.uuid), "--json")
@@ -94,7 +93,7 @@ def test_send_sends_the_batch_and_hands_the_invitation_to_the_workers(
 
 def test_send_all_reports_what_it_sent(
     runner: CliRunner,
-    world: World,
+    world: BatchWorld,
     stub_broker: StubBroker,
 ) -> None:
     code, out, _ = batches(runner, "send-all", world.call.public_id, "--json")
@@ -103,7 +102,9 @@ def test_send_all_reports_what_it_sent(
     assert code == 0 and "0 batch(es) sent." in out
 
 
-def test_cancel_and_then_extend_print_the_domain_messages(runner: CliRunner, world: World) -> None:
+def test_cancel_and_then_extend_print_the_domain_messages(
+    runner: CliRunner, world: BatchWorld
+) -> None:
     code, out, _ = batches(runner, "cancel", str(world.batch.uuid))
     assert (code, out.strip()) == (0, MSG_CANCELLED)
     future = (utcnow() + timedelta(days=3)).isoformat() + "Z"
@@ -111,7 +112,9 @@ def test_cancel_and_then_extend_print_the_domain_messages(runner: CliRunner, wor
     assert (code, err.strip()) == (1, MSG_EXTEND_NOT_ALLOWED)
 
 
-def test_extend_moves_the_deadline_and_rejects_a_past_one(runner: CliRunner, world: World) -> None:
+def test_extend_moves_the_deadline_and_rejects_a_past_one(
+    runner: CliRunner, world: BatchWorld
+) -> None:
     AssignmentBatch.update(status=BatchStatus.SENT, expires_at=utcnow()).execute()
     future = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     code, out, _ = batches(
@@ -129,7 +132,7 @@ def test_extend_moves_the_deadline_and_rejects_a_past_one(runner: CliRunner, wor
 
 
 def test_acting_as_the_reviewer_hides_the_draft_and_forbids_manager_actions(
-    runner: CliRunner, world: World
+    runner: CliRunner, world: BatchWorld
 ) -> None:
     code, _, err = batches(runner, "show", str(world.batch.uuid), "--as", "rita")
     assert (code, err.strip()) == (1, "No assignment batch found.")
@@ -142,7 +145,7 @@ def test_acting_as_the_reviewer_hides_the_draft_and_forbids_manager_actions(
 
 
 def test_without_a_staff_user_the_commands_say_how_to_create_one(
-    runner: CliRunner, world: World
+    runner: CliRunner, world: BatchWorld
 ) -> None:
     User.update(is_staff=False).execute()
     code, _, err = batches(runner, "list")

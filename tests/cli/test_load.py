@@ -14,8 +14,8 @@ from cli.demo.sample import sample_document
 from store import CallManager, Review, User
 from store.migrations import ALL_MODELS
 from tasks.users import authenticate
-from tests.tasks.imports.test_data_file import document_as_csv, good_document
-from tests.tasks.imports.test_load import snapshot
+from tests.builders import document_as_csv, every_row
+from tests.factories import good_document
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_load_prints_counts_per_array_and_a_second_load_changes_nothing(
     assert first.exit_code == 0, first.output
     assert "created" in first.stdout and "reviews" in first.stdout
     assert Review.select().count() == len(small_sample["reviews"])
-    before = snapshot()
+    before = every_row()
     again = runner.invoke(app, ["load", str(path), "--json"])
     assert again.exit_code == 0, again.output
     counts = json.loads(again.stdout)
@@ -45,7 +45,7 @@ def test_load_prints_counts_per_array_and_a_second_load_changes_nothing(
         a: len(records) for a, records in small_sample.items()
     }
     assert sum(c["created"] + c["updated"] for c in counts.values()) == 0
-    assert snapshot() == before
+    assert every_row() == before
 
 
 def test_a_bad_file_prints_every_error_to_stderr_exits_1_and_writes_nothing(
@@ -69,11 +69,11 @@ def test_a_csv_directory_loads_the_same_rows_as_its_json_document(
     directory = document_as_csv(small_sample, tmp_path / "csv")
     from_csv = runner.invoke(app, ["load", str(directory)])
     assert from_csv.exit_code == 0, from_csv.output
-    loaded = snapshot()
+    loaded = every_row()
     from_json = runner.invoke(app, ["load", str(write_json(tmp_path, small_sample)), "--json"])
     assert from_json.exit_code == 0, from_json.output
     assert all(c["unchanged"] and not c["created"] for c in json.loads(from_json.stdout).values())
-    assert snapshot() == loaded
+    assert every_row() == loaded
 
 
 def test_loading_a_path_that_does_not_exist_is_a_usage_error(

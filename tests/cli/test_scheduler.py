@@ -10,8 +10,8 @@ from peewee import Database
 
 from store.clock import utcnow
 from store.enums import BatchStatus
+from tests.builders import DAY, fresh_batch
 from tests.factories import make_call, make_sent_batch
-from tests.scheduler.test_jobs import DAY, reload
 
 
 def test_run_once_runs_a_job_as_if_the_clock_read_the_given_time(
@@ -49,6 +49,6 @@ def test_run_once_runs_a_job_as_if_the_clock_read_the_given_time(
     assert "batches_expired=0" in early.output
     assert late.exit_code == 0, late.output
     assert json.loads(late.output)["batches_expired"] == 1
-    assert reload(batch).status == BatchStatus.EXPIRED
+    assert fresh_batch(batch).status == BatchStatus.EXPIRED
     assert unknown.exit_code == 2
     assert bad_now.exit_code == 2

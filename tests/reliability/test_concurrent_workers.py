@@ -16,7 +16,7 @@ from store import AssignmentRequest, Review
 from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
 from store.workload import workloads
 from tasks.requests.producers import enqueue_assign_reviews
-from tests.conftest import REDIS_URL
+from tests.builders import REDIS_URL
 from tests.factories import give_in_review, make_call, make_proposal, make_review, make_reviewer
 from workers.supervisor import start_dramatiq
 

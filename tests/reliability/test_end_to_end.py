@@ -18,7 +18,7 @@ from store.enums import NotificationStatus, RequestStatus, ReviewState
 from store.workload import workloads
 from tasks.requests.lifecycle import wait_for_request
 from tasks.requests.producers import enqueue_assign_reviews
-from tests.conftest import PG_URL, REDIS_URL, CollectingHandler
+from tests.builders import PG_URL, REDIS_URL, CollectingHandler
 from tests.factories import (
     give_in_review,
     make_affinity,

@@ -23,7 +23,7 @@ from store import AssignmentRequest, Notification, Review
 from store.db import connect_database, database
 from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
 from store.migrations import migrate
-from tests.conftest import REDIS_URL, free_port
+from tests.builders import REDIS_URL, free_port
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.supervisor import start_dramatiq
 

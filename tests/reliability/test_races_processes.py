@@ -24,7 +24,7 @@ from peewee import Database
 from store import AssignmentBatch, AssignmentItem, AssignmentRequest, ReviewerPoolEntry, User
 from store.enums import BatchStatus, ItemStatus, RequestStatus
 from store.workload import workloads
-from tests.conftest import REDIS_URL
+from tests.builders import REDIS_URL
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,

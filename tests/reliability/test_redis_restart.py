@@ -18,6 +18,7 @@ from peewee import Database
 
 from store import AssignmentRequest, Review
 from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
+from tests.builders import PG_URL
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.embedded_redis import EmbeddedRedis
 from workers.supervisor import start_dramatiq
@@ -68,8 +69,6 @@ def wait_until_finished(ids: list[int], timeout: float = 90.0) -> None:
 
 
 def test_a_redis_restart_mid_load_loses_no_request(pg_db: Database, tmp_path: Path) -> None:
-    from tests.conftest import PG_URL
-
     call = make_call()
     make_reviewer("a")
     make_reviewer("b")

@@ -22,7 +22,7 @@ from store import AssignmentBatch, Notification, write_transaction
 from store.clock import utcnow
 from store.enums import BatchStatus, NotificationKind, NotificationStatus, ReviewState
 from tasks.mail.outbox import queue_email
-from tests.conftest import PG_URL, REDIS_URL, CollectingHandler, free_port
+from tests.builders import PG_URL, REDIS_URL, CollectingHandler, extend, free_port
 from tests.factories import (
     make_call,
     make_call_manager,
@@ -31,7 +31,6 @@ from tests.factories import (
     make_reviewer,
     make_sent_batch,
 )
-from tests.scheduler.test_jobs import extend
 from workers.delivery import deliver
 from workers.mail import SmtpTransport, parse_smtp_url
 from workers.redis_keys import SCHEDULER_FIRE_PREFIX, SCHEDULER_LEADER_KEY

@@ -15,7 +15,7 @@ from peewee import Database
 from store import AssignmentRequest, Notification, Review
 from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
 from tasks.requests.producers import enqueue_assign_reviews
-from tests.conftest import PG_URL, REDIS_URL
+from tests.builders import PG_URL, REDIS_URL
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.redis_keys import QUEUE_NAMESPACE
 from workers.supervisor import start_dramatiq

@@ -6,7 +6,6 @@ worker would, so each test sees the effect of job + actor without sleeping.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from peewee import Database
 
 from scheduler.jobs import (
-    JobOptions,
     expire_batches,
     notify_managers,
     send_reminders,
@@ -24,6 +22,7 @@ from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus, NotificationKind
 from tasks.actors import send_batch_reminders
 from tasks.messages import InvalidScheduledMessageError
+from tests.builders import DAY, OPTIONS, extend, fresh_batch, notifications, queued, run_scheduled
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -33,47 +32,7 @@ from tests.factories import (
     make_reviewer,
     make_sent_batch,
 )
-from workers.broker import get_broker
-from workers.redis_keys import QUEUE_NAMESPACE, SCHEDULED_QUEUE
-
-OPTIONS = JobOptions()
-DAY = timedelta(days=1)
-
-
-def queued(redis_client: Any, queue: str) -> list[dict[str, Any]]:
-    """The messages waiting on `queue`, in no particular order, removed from Redis."""
-    key = f"{QUEUE_NAMESPACE}:{queue}"
-    raw = redis_client.hvals(f"{key}.msgs")
-    redis_client.delete(f"{key}.msgs", key)
-    return [json.loads(data) for data in raw]
-
-
-def run_scheduled(redis_client: Any) -> list[str]:
-    """Run every message of the `scheduled` queue in process; returns the actor names."""
-    names = []
-    for message in queued(redis_client, SCHEDULED_QUEUE):
-        get_broker().get_actor(message["actor_name"]).fn(*message["args"])
-        names.append(message["actor_name"])
-    return names
-
-
-def notifications(kind: NotificationKind) -> list[Notification]:
-    return list(Notification.select().where(Notification.kind == kind).order_by(Notification.id))
-
-
-def reload(batch: AssignmentBatch) -> AssignmentBatch:
-    return AssignmentBatch.get_by_id(batch.id)
-
-
-def extend(batch: AssignmentBatch, expires_at: datetime) -> None:
-    """What extend-deadline does to an expired batch (domain.md): a new occasion."""
-    AssignmentItem.update(status=ItemStatus.PENDING).where(
-        AssignmentItem.batch == batch.id, AssignmentItem.status == ItemStatus.EXPIRED
-    ).execute()
-    AssignmentBatch.update(
-        status=BatchStatus.SENT, expires_at=expires_at, reminder_sent=False, manager_notified=False
-    ).where(AssignmentBatch.id == batch.id).execute()
-
+from workers.redis_keys import SCHEDULED_QUEUE
 
 # --- expire_batches ----------------------------------------------------------------------
 
@@ -92,12 +51,12 @@ def test_an_overdue_sent_batch_and_its_pending_items_expire_and_nothing_else_cha
 
     assert report.counts["batches_expired"] == 1
     assert report.counts["items_expired"] == 2
-    assert reload(overdue).status == BatchStatus.EXPIRED
+    assert fresh_batch(overdue).status == BatchStatus.EXPIRED
     statuses = [i.status for i in AssignmentItem.select().where(AssignmentItem.batch == overdue.id)]
     assert sorted(statuses) == [ItemStatus.ACCEPTED, ItemStatus.EXPIRED, ItemStatus.EXPIRED]
     assert AssignmentItem.get_by_id(accepted.id).status == ItemStatus.ACCEPTED
-    assert reload(future).status == BatchStatus.SENT
-    assert reload(draft).status == BatchStatus.DRAFT
+    assert fresh_batch(future).status == BatchStatus.SENT
+    assert fresh_batch(draft).status == BatchStatus.DRAFT
 
 
 def test_expiring_twice_changes_nothing_the_second_time(db: Database, redis_client: Any) -> None:
@@ -117,9 +76,9 @@ def test_a_batch_expires_exactly_at_its_deadline_not_a_moment_before(
     batch = make_sent_batch(make_call(), deadline)
 
     expire_batches(deadline - timedelta(microseconds=1), OPTIONS)
-    assert reload(batch).status == BatchStatus.SENT
+    assert fresh_batch(batch).status == BatchStatus.SENT
     expire_batches(deadline, OPTIONS)
-    assert reload(batch).status == BatchStatus.EXPIRED
+    assert fresh_batch(batch).status == BatchStatus.EXPIRED
 
 
 def test_expired_items_go_to_reassignment_only_where_the_call_enables_it(
@@ -156,7 +115,7 @@ def test_a_reminder_goes_out_once_inside_the_window_and_never_outside_it(
 
     [reminder] = notifications(NotificationKind.REMINDER)
     assert reminder.recipient == batch.reviewer_pool_entry.reviewer.email
-    assert reload(batch).reminder_sent is True
+    assert fresh_batch(batch).reminder_sent is True
     assert "respond" in reminder.text_body.lower()
 
 
@@ -234,7 +193,7 @@ def test_every_manager_is_told_once_about_an_expired_batch(db: Database, redis_c
 
     notices = notifications(NotificationKind.EXPIRED_NOTICE)
     assert sorted(n.recipient for n in notices) == sorted(m.email for m in managers)
-    assert reload(batch).manager_notified is True
+    assert fresh_batch(batch).manager_notified is True
 
 
 def test_a_call_without_managers_marks_the_batch_notified_without_mail(
@@ -248,7 +207,7 @@ def test_a_call_without_managers_marks_the_batch_notified_without_mail(
     run_scheduled(redis_client)
 
     assert notifications(NotificationKind.EXPIRED_NOTICE) == []
-    assert reload(batch).manager_notified is True
+    assert fresh_batch(batch).manager_notified is True
     assert notify_managers(now, OPTIONS).counts["batches_expired"] == 0
 
 
@@ -268,11 +227,11 @@ def test_an_extended_batch_is_a_new_occasion_for_reminder_expiry_and_notice(
         run_scheduled(redis_client)
 
     one_round(start + 5 * DAY)
-    assert reload(batch).status == BatchStatus.EXPIRED
+    assert fresh_batch(batch).status == BatchStatus.EXPIRED
     extend(batch, start + 20 * DAY)
     one_round(start + 20 * DAY)
 
-    assert reload(batch).status == BatchStatus.EXPIRED
+    assert fresh_batch(batch).status == BatchStatus.EXPIRED
     assert len(notifications(NotificationKind.REMINDER)) == 2
     assert len(notifications(NotificationKind.EXPIRED_NOTICE)) == 2
     keys = {n.dedupe_key for n in Notification.select()}

@@ -13,8 +13,8 @@ from store import Notification, write_transaction
 from store.clock import utcnow
 from store.enums import NotificationKind, NotificationStatus, ReviewState
 from tasks.mail.outbox import queue_email
+from tests.builders import DAY, OPTIONS, notifications, queued, run_scheduled
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
-from tests.scheduler.test_jobs import DAY, OPTIONS, notifications, queued, run_scheduled
 from workers.redis_keys import MAIL_QUEUE
 
 # --- remind_review_deadlines -------------------------------------------------------------

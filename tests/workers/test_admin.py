@@ -7,7 +7,7 @@ from typing import Any
 import dramatiq
 import redis
 
-from tests.conftest import REDIS_URL
+from tests.builders import REDIS_URL
 from workers.admin import list_dead_letters, requeue_dead_letters
 from workers.broker import build_broker
 from workers.redis_keys import QUEUE_NAMESPACE

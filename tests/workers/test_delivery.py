@@ -25,7 +25,7 @@ from tasks.mail.outbox import (
     queue_review_assigned,
     redrivable_notification_ids,
 )
-from tests.conftest import CollectingHandler, free_port
+from tests.builders import CollectingHandler, free_port
 from workers import delivery
 from workers.delivery import (
     MAX_ATTEMPTS,

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from config import Settings
 from store.enums import NotificationKind
 from store.outbox import Notification
-from tests.conftest import CollectingHandler, free_port
+from tests.builders import CollectingHandler, free_port
 from workers.mail import (
     DeliveryError,
     FileTransport,

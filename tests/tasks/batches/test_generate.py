@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from store import (
     AssignmentItem,
     Call,
     ItemConflict,
-    Proposal,
     Reviewer,
     ReviewerPoolEntry,
 )
@@ -33,6 +31,7 @@ from store.enums import (
 from store.workload import workloads
 from tasks.batches.generate import generate_assignments
 from tasks.errors import NotFound, ValidationFailed
+from tests.builders import PoolWorld, build_pool_world
 from tests.factories import (
     give_in_review,
     make_affinity,
@@ -41,35 +40,16 @@ from tests.factories import (
     make_call,
     make_call_manager,
     make_conflict,
-    make_pool_entry,
     make_proposal,
-    make_reviewer,
     make_user,
 )
 
 ANSWER_KEYS = ["batches_created", "items_created", "proposals_processed", "skipped_proposals"]
 
 
-@dataclass
-class World:
-    call: Call
-    proposals: list[Proposal]
-    reviewers: list[Reviewer]
-    entries: list[ReviewerPoolEntry]
-    staff: Any
-
-
-def build_world(n_proposals: int = 3, n_reviewers: int = 3, k: int = 2, cap: int = 2) -> World:
-    call = make_call(reviewers_per_proposal=k)
-    proposals = [make_proposal(call) for _ in range(n_proposals)]
-    reviewers = [make_reviewer() for _ in range(n_reviewers)]
-    entries = [make_pool_entry(call, r, max_assignments=cap) for r in reviewers]
-    return World(call, proposals, reviewers, entries, make_user(is_staff=True))
-
-
 @pytest.fixture
-def world(db: Database) -> World:
-    return build_world()
+def world(db: Database) -> PoolWorld:
+    return build_pool_world()
 
 
 def pending_items(call: Call) -> list[AssignmentItem]:
@@ -91,7 +71,7 @@ def drafts_per_entry(call: Call) -> Counter[tuple[int, BatchSource]]:
     return Counter((b.reviewer_pool_entry_id, b.source) for b in drafts)
 
 
-def test_generate_answers_with_the_interface_shape(world: World) -> None:
+def test_generate_answers_with_the_interface_shape(world: PoolWorld) -> None:
     answer = generate_assignments(world.staff, str(world.call.uuid))
     assert list(answer) == ANSWER_KEYS
     assert answer == {
@@ -102,7 +82,9 @@ def test_generate_answers_with_the_interface_shape(world: World) -> None:
     }
 
 
-def test_every_proposal_gets_k_reviewers_in_one_algorithm_draft_per_reviewer(world: World) -> None:
+def test_every_proposal_gets_k_reviewers_in_one_algorithm_draft_per_reviewer(
+    world: PoolWorld,
+) -> None:
     generate_assignments(world.staff, str(world.call.uuid))
     assert set(reviewers_per_proposal(world.call).values()) == {2}
     assert set(drafts_per_entry(world.call).values()) == {1}
@@ -116,7 +98,7 @@ def test_every_proposal_gets_k_reviewers_in_one_algorithm_draft_per_reviewer(wor
     assert len(pairs) == 6
 
 
-def test_an_existing_algorithm_draft_of_the_reviewer_is_reused(world: World) -> None:
+def test_an_existing_algorithm_draft_of_the_reviewer_is_reused(world: PoolWorld) -> None:
     existing = make_assignment_batch(world.call, world.reviewers[0], source=BatchSource.ALGORITHM)
     answer = generate_assignments(world.staff, str(world.call.uuid))
     assert answer["batches_created"] == 2
@@ -124,7 +106,7 @@ def test_an_existing_algorithm_draft_of_the_reviewer_is_reused(world: World) -> 
     assert AssignmentItem.select().where(AssignmentItem.batch == existing.id).count() == 2
 
 
-def test_a_manual_draft_is_left_alone_and_its_items_count(world: World) -> None:
+def test_a_manual_draft_is_left_alone_and_its_items_count(world: PoolWorld) -> None:
     manual = make_assignment_batch(world.call, world.reviewers[0], source=BatchSource.MANUAL)
     make_assignment_item(manual, world.proposals[0])
     answer = generate_assignments(world.staff, str(world.call.uuid))
@@ -133,7 +115,7 @@ def test_a_manual_draft_is_left_alone_and_its_items_count(world: World) -> None:
     assert reviewers_per_proposal(world.call)[world.proposals[0].id] == 2
 
 
-def test_running_generate_twice_creates_nothing_the_second_time(world: World) -> None:
+def test_running_generate_twice_creates_nothing_the_second_time(world: PoolWorld) -> None:
     generate_assignments(world.staff, str(world.call.uuid))
     again = generate_assignments(world.staff, str(world.call.uuid))
     assert again == {
@@ -145,7 +127,7 @@ def test_running_generate_twice_creates_nothing_the_second_time(world: World) ->
     assert AssignmentItem.select().count() == 6
 
 
-def test_reviewers_a_proposal_already_has_lower_its_demand(world: World) -> None:
+def test_reviewers_a_proposal_already_has_lower_its_demand(world: PoolWorld) -> None:
     give_in_review(world.reviewers[0], world.proposals[0])
     answer = generate_assignments(world.staff, str(world.call.uuid))
     assert answer["items_created"] == 5
@@ -154,7 +136,7 @@ def test_reviewers_a_proposal_already_has_lower_its_demand(world: World) -> None
     assert first[0].batch.reviewer_pool_entry_id != world.entries[0].id
 
 
-def test_capacity_counts_the_workload_the_reviewer_has_in_the_call(world: World) -> None:
+def test_capacity_counts_the_workload_the_reviewer_has_in_the_call(world: PoolWorld) -> None:
     other = make_proposal(world.call, state=ProposalState.ACCEPTED)
     give_in_review(world.reviewers[0], other, 2)
     generate_assignments(world.staff, str(world.call.uuid))
@@ -164,7 +146,7 @@ def test_capacity_counts_the_workload_the_reviewer_has_in_the_call(world: World)
 
 
 def test_blocking_conflicts_declines_and_past_items_exclude_a_reviewer(db: Database) -> None:
-    w = build_world(n_proposals=1, n_reviewers=5, k=3)
+    w = build_pool_world(n_proposals=1, n_reviewers=5, k=3)
     proposal = w.proposals[0]
     make_conflict(w.call, w.reviewers[0], proposal, CoiStatus.PENDING)
     make_conflict(w.call, w.reviewers[1], proposal, CoiStatus.RECUSED)
@@ -186,7 +168,7 @@ def test_blocking_conflicts_declines_and_past_items_exclude_a_reviewer(db: Datab
 def test_the_engine_validator_finds_no_violation_on_a_busy_call(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    w = build_world(n_proposals=12, n_reviewers=7, k=3, cap=5)
+    w = build_pool_world(n_proposals=12, n_reviewers=7, k=3, cap=5)
     for i, proposal in enumerate(w.proposals):
         make_conflict(w.call, w.reviewers[i % 7], proposal)
         for j, reviewer in enumerate(w.reviewers):
@@ -216,7 +198,7 @@ def test_the_engine_validator_finds_no_violation_on_a_busy_call(
 
 @pytest.mark.parametrize("algorithm", ["greedy", "optimal", "fair"])
 def test_each_algorithm_fills_the_call_and_records_the_affinity(
-    world: World, algorithm: str
+    world: PoolWorld, algorithm: str
 ) -> None:
     for i, proposal in enumerate(world.proposals):
         for j, reviewer in enumerate(world.reviewers):
@@ -230,7 +212,7 @@ def test_each_algorithm_fills_the_call_and_records_the_affinity(
 def test_optimal_beats_greedy_where_greedy_is_myopic(db: Database) -> None:
     totals = {}
     for algorithm in ("greedy", "optimal"):
-        w = build_world(n_proposals=2, n_reviewers=2, k=1, cap=1)
+        w = build_pool_world(n_proposals=2, n_reviewers=2, k=1, cap=1)
         scores = {(0, 0): 0.9, (0, 1): 0.8, (1, 0): 0.8, (1, 1): 0.1}
         for (p, r), s in scores.items():
             make_affinity(w.call, w.reviewers[r], w.proposals[p], s)
@@ -241,7 +223,7 @@ def test_optimal_beats_greedy_where_greedy_is_myopic(db: Database) -> None:
 
 
 def test_the_call_algorithm_is_the_default(db: Database) -> None:
-    w = build_world(n_proposals=2, n_reviewers=2, k=1, cap=1)
+    w = build_pool_world(n_proposals=2, n_reviewers=2, k=1, cap=1)
     Call.update(algorithm="greedy").where(Call.id == w.call.id).execute()
     scores = {(0, 0): 0.9, (0, 1): 0.8, (1, 0): 0.8, (1, 1): 0.1}
     for (p, r), s in scores.items():
@@ -250,26 +232,26 @@ def test_the_call_algorithm_is_the_default(db: Database) -> None:
     assert sum(i.affinity_score for i in pending_items(w.call)) == pytest.approx(1.0)
 
 
-def test_an_unknown_algorithm_is_a_validation_error_naming_algorithm(world: World) -> None:
+def test_an_unknown_algorithm_is_a_validation_error_naming_algorithm(world: PoolWorld) -> None:
     with pytest.raises(ValidationFailed) as caught:
         generate_assignments(world.staff, str(world.call.uuid), algorithm="magic")
     assert caught.value.body()["error"]["fields"] == ["algorithm"]
     assert AssignmentItem.select().count() == 0
 
 
-def test_a_bad_reviewers_per_proposal_is_a_validation_error(world: World) -> None:
+def test_a_bad_reviewers_per_proposal_is_a_validation_error(world: PoolWorld) -> None:
     with pytest.raises(ValidationFailed) as caught:
         generate_assignments(world.staff, str(world.call.uuid), reviewers_per_proposal=0)
     assert caught.value.body()["error"]["fields"] == ["reviewers_per_proposal"]
 
 
-def test_reviewers_per_proposal_overrides_the_call(world: World) -> None:
+def test_reviewers_per_proposal_overrides_the_call(world: PoolWorld) -> None:
     answer = generate_assignments(world.staff, str(world.call.uuid), reviewers_per_proposal=1)
     assert answer["items_created"] == 3
     assert set(reviewers_per_proposal(world.call).values()) == {1}
 
 
-def test_the_threshold_keeps_low_and_unscored_pairs_out(world: World) -> None:
+def test_the_threshold_keeps_low_and_unscored_pairs_out(world: PoolWorld) -> None:
     Call.update(min_affinity_threshold=0.5).where(Call.id == world.call.id).execute()
     make_affinity(world.call, world.reviewers[0], world.proposals[0], 0.7)
     make_affinity(world.call, world.reviewers[1], world.proposals[0], 0.4)
@@ -284,14 +266,14 @@ def test_the_threshold_keeps_low_and_unscored_pairs_out(world: World) -> None:
     }
 
 
-def test_with_a_zero_threshold_unscored_pairs_are_candidates_at_zero(world: World) -> None:
+def test_with_a_zero_threshold_unscored_pairs_are_candidates_at_zero(world: PoolWorld) -> None:
     answer = generate_assignments(world.staff, str(world.call.uuid))
     assert answer["items_created"] == 6
     assert {i.affinity_score for i in pending_items(world.call)} == {0.0}
 
 
 def test_on_a_huge_call_unscored_pairs_come_from_a_rotating_window(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: PoolWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(generate_module, "DENSE_PAIR_LIMIT", 1)
     monkeypatch.setattr(generate_module, "ZERO_WINDOW", 2)
@@ -306,7 +288,7 @@ def test_on_a_huge_call_unscored_pairs_come_from_a_rotating_window(
 
 
 def test_a_conflict_that_appears_before_the_write_makes_a_linked_coi_blocked_item(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: PoolWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     coi = make_conflict(world.call, world.reviewers[0], world.proposals[0])
     monkeypatch.setattr(generate_module, "excluded_pairs", lambda call, ids: {})
@@ -323,7 +305,7 @@ def test_a_conflict_that_appears_before_the_write_makes_a_linked_coi_blocked_ite
     assert [link.conflict_id for link in ItemConflict.select()] == [coi.id]
 
 
-def test_a_subset_is_processed_and_unassignable_proposals_are_skipped(world: World) -> None:
+def test_a_subset_is_processed_and_unassignable_proposals_are_skipped(world: PoolWorld) -> None:
     draft = make_proposal(world.call, state=ProposalState.DRAFT)
     tokens = [str(world.proposals[1].uuid), str(draft.uuid)]
     answer = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=tokens)
@@ -339,14 +321,14 @@ def test_a_subset_is_processed_and_unassignable_proposals_are_skipped(world: Wor
     ]
 
 
-def test_a_proposal_of_another_call_is_a_validation_error(world: World) -> None:
+def test_a_proposal_of_another_call_is_a_validation_error(world: PoolWorld) -> None:
     stranger = make_proposal(make_call())
     with pytest.raises(ValidationFailed) as caught:
         generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=[str(stranger.uuid)])
     assert caught.value.body()["error"]["fields"] == ["proposal_uuids"]
 
 
-def test_unavailable_reviewers_and_unaccepted_entries_get_nothing(world: World) -> None:
+def test_unavailable_reviewers_and_unaccepted_entries_get_nothing(world: PoolWorld) -> None:
     Reviewer.update(available_for_reviews=False).where(
         Reviewer.id == world.reviewers[0].id
     ).execute()
@@ -358,7 +340,9 @@ def test_unavailable_reviewers_and_unaccepted_entries_get_nothing(world: World) 
     assert entries == {world.entries[2].id}
 
 
-def test_a_manager_of_the_call_may_generate_and_anyone_else_gets_not_found(world: World) -> None:
+def test_a_manager_of_the_call_may_generate_and_anyone_else_gets_not_found(
+    world: PoolWorld,
+) -> None:
     manager = make_call_manager(world.call)
     assert generate_assignments(manager, str(world.call.uuid))["items_created"] == 6
     with pytest.raises(NotFound):
@@ -368,7 +352,7 @@ def test_a_manager_of_the_call_may_generate_and_anyone_else_gets_not_found(world
 
 
 def test_the_call_may_be_named_by_its_external_id(db: Database) -> None:
-    w = build_world()
+    w = build_pool_world()
     Call.update(external_id="call_ext").where(Call.id == w.call.id).execute()
     assert generate_assignments(w.staff, "call_ext")["items_created"] == 6
 
@@ -384,14 +368,14 @@ def test_a_call_with_nothing_to_assign_answers_zeros(db: Database) -> None:
     }
 
 
-def test_accepted_reviews_are_not_assigned_again(world: World) -> None:
+def test_accepted_reviews_are_not_assigned_again(world: PoolWorld) -> None:
     generate_assignments(world.staff, str(world.call.uuid))
     item = pending_items(world.call)[0]
     AssignmentItem.update(status=ItemStatus.ACCEPTED).where(AssignmentItem.id == item.id).execute()
     assert generate_assignments(world.staff, str(world.call.uuid))["items_created"] == 0
 
 
-def run_concurrently(world: World, runs: int = 2) -> list[dict[str, Any]]:
+def run_concurrently(world: PoolWorld, runs: int = 2) -> list[dict[str, Any]]:
     """Run generate from `runs` threads at once, each on its own connection."""
     barrier = threading.Barrier(runs)
     answers: list[dict[str, Any]] = []
@@ -416,7 +400,7 @@ def run_concurrently(world: World, runs: int = 2) -> list[dict[str, Any]]:
 
 
 def test_two_generates_at_once_leave_the_second_only_what_the_first_left(db: Database) -> None:
-    w = build_world(n_proposals=8, n_reviewers=5, k=3, cap=4)
+    w = build_pool_world(n_proposals=8, n_reviewers=5, k=3, cap=4)
     answers = run_concurrently(w)
     assert sorted(a["items_created"] for a in answers) == [0, 20]
     assert sorted(a["batches_created"] for a in answers) == [0, 5]
@@ -426,7 +410,7 @@ def test_two_generates_at_once_leave_the_second_only_what_the_first_left(db: Dat
 
 
 def test_concurrent_generates_on_a_partly_filled_call_never_overfill(db: Database) -> None:
-    w = build_world(n_proposals=6, n_reviewers=6, k=2, cap=3)
+    w = build_pool_world(n_proposals=6, n_reviewers=6, k=2, cap=3)
     batch = make_assignment_batch(w.call, w.reviewers[0], source=BatchSource.ALGORITHM)
     make_assignment_item(batch, w.proposals[0])
     answers = run_concurrently(w, runs=3)
@@ -435,14 +419,14 @@ def test_concurrent_generates_on_a_partly_filled_call_never_overfill(db: Databas
     assert set(drafts_per_entry(w.call).values()) == {1}
 
 
-def test_an_empty_proposal_list_means_the_whole_call(world: World) -> None:
+def test_an_empty_proposal_list_means_the_whole_call(world: PoolWorld) -> None:
     answer = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=[])
     assert answer["proposals_processed"] == 3
     assert answer["items_created"] == 6
 
 
 def test_a_reviewer_whose_cancelled_draft_held_the_proposal_is_not_proposed_again(
-    world: World,
+    world: PoolWorld,
 ) -> None:
     generate_assignments(world.staff, str(world.call.uuid), reviewers_per_proposal=1)
     first = pending_items(world.call)[0]

@@ -13,19 +13,18 @@ from store import AssignmentBatch
 from store.enums import BatchSource, BatchStatus
 from tasks.batches.listing import BatchFilters, get_batch, list_batches, list_own_batches
 from tasks.errors import FieldRejected, NotFound
-from tests.factories import make_assignment_batch, make_call
-from tests.tasks.batches.test_actions import (  # noqa: F401
+from tests.builders import (
     NOW,
-    World,
-    build_world,
-    public_url,
+    BatchWorld,
+    build_batch_world,
     sent_batch,
 )
+from tests.factories import make_assignment_batch, make_call
 
 
 @pytest.fixture
-def world(db: Database, public_url: str) -> World:  # noqa: F811
-    return build_world()
+def world(db: Database, public_url: str) -> BatchWorld:
+    return build_batch_world()
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -33,7 +32,7 @@ def world(db: Database, public_url: str) -> World:  # noqa: F811
 
 @pytest.mark.parametrize("status", [BatchStatus.DRAFT, BatchStatus.CANCELLED])
 def test_a_reviewer_cannot_see_their_own_draft_or_cancelled_batch(
-    world: World, status: BatchStatus
+    world: BatchWorld, status: BatchStatus
 ) -> None:
     AssignmentBatch.update(status=status).execute()
     with pytest.raises(NotFound):
@@ -43,7 +42,7 @@ def test_a_reviewer_cannot_see_their_own_draft_or_cancelled_batch(
 
 @pytest.mark.parametrize("status", [BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED])
 def test_a_reviewer_sees_their_own_sent_responded_or_expired_batch(
-    world: World, status: BatchStatus
+    world: BatchWorld, status: BatchStatus
 ) -> None:
     AssignmentBatch.update(status=status).execute()
     assert get_batch(world.reviewer_user, str(world.batch.uuid))["status"] == status.value
@@ -51,14 +50,14 @@ def test_a_reviewer_sees_their_own_sent_responded_or_expired_batch(
     assert total == 1 and [r["uuid"] for r in rows] == [str(world.batch.uuid)]
 
 
-def test_a_reviewer_does_not_see_another_reviewers_sent_batch(world: World) -> None:
+def test_a_reviewer_does_not_see_another_reviewers_sent_batch(world: BatchWorld) -> None:
     make_assignment_batch(world.call, status=BatchStatus.SENT)
     sent_batch(world)
     rows, total = list_batches(world.reviewer_user)
     assert (total, [r["uuid"] for r in rows]) == (1, [str(world.batch.uuid)])
 
 
-def test_managers_see_their_calls_batches_and_outsiders_see_none(world: World) -> None:
+def test_managers_see_their_calls_batches_and_outsiders_see_none(world: BatchWorld) -> None:
     make_assignment_batch(make_call())
     assert list_batches(world.manager)[1] == 1
     assert list_batches(world.staff)[1] == 2
@@ -68,7 +67,7 @@ def test_managers_see_their_calls_batches_and_outsiders_see_none(world: World) -
 
 
 def test_lists_filter_by_call_pool_entry_reviewer_status_source_and_sent_dates(
-    world: World,
+    world: BatchWorld,
 ) -> None:
     sent_batch(world)
     other = make_assignment_batch(world.call, source=BatchSource.MANUAL)
@@ -100,14 +99,14 @@ def test_lists_filter_by_call_pool_entry_reviewer_status_source_and_sent_dates(
     ],
 )
 def test_an_invalid_filter_value_is_rejected_on_its_field(
-    world: World, filters: BatchFilters, field: str
+    world: BatchWorld, filters: BatchFilters, field: str
 ) -> None:
     with pytest.raises(FieldRejected) as caught:
         list_batches(world.staff, filters)
     assert list(caught.value.body()) == [field]
 
 
-def test_lists_order_by_the_chosen_keys_and_paginate_with_a_total(world: World) -> None:
+def test_lists_order_by_the_chosen_keys_and_paginate_with_a_total(world: BatchWorld) -> None:
     later = make_assignment_batch(
         world.call, status=BatchStatus.SENT, sent_at=NOW, expires_at=NOW + timedelta(days=1)
     )
@@ -125,14 +124,16 @@ def test_lists_order_by_the_chosen_keys_and_paginate_with_a_total(world: World) 
     assert list(caught.value.body()) == ["o"]
 
 
-def test_the_default_order_is_newest_first(world: World) -> None:
+def test_the_default_order_is_newest_first(world: BatchWorld) -> None:
     AssignmentBatch.update(created=NOW - timedelta(days=1)).execute()
     newer = make_assignment_batch(world.call, created=NOW)
     rows, _ = list_batches(world.manager)
     assert [r["uuid"] for r in rows] == [str(newer.uuid), str(world.batch.uuid)]
 
 
-def test_my_batches_are_the_reviewers_own_sent_ones_newest_first_with_items(world: World) -> None:
+def test_my_batches_are_the_reviewers_own_sent_ones_newest_first_with_items(
+    world: BatchWorld,
+) -> None:
     sent_batch(world)
     newer = make_assignment_batch(
         make_call(), world.reviewer, status=BatchStatus.SENT, sent_at=NOW + timedelta(days=1)

@@ -21,6 +21,7 @@ from tasks.errors import (
     RuleViolation,
     ValidationFailed,
 )
+from tests.builders import PoolWorld, build_pool_world
 from tests.factories import (
     give_in_review,
     make_affinity,
@@ -32,15 +33,14 @@ from tests.factories import (
     make_pool_entry,
     make_proposal,
 )
-from tests.tasks.batches.test_generate import World, build_world
 
 
 @pytest.fixture
-def world(db: Database) -> World:
-    return build_world(n_proposals=4, n_reviewers=2, k=2, cap=3)
+def world(db: Database) -> PoolWorld:
+    return build_pool_world(n_proposals=4, n_reviewers=2, k=2, cap=3)
 
 
-def assign(world: World, proposals: list[int], **options: object) -> dict[str, object]:
+def assign(world: PoolWorld, proposals: list[int], **options: object) -> dict[str, object]:
     return create_manual_assignment(
         world.staff,
         str(world.call.uuid),
@@ -55,7 +55,7 @@ def items_of(batch_uuid: object) -> list[AssignmentItem]:
     return list(batch.items.order_by(AssignmentItem.id))
 
 
-def test_manual_assignment_answers_with_the_interface_shape(world: World) -> None:
+def test_manual_assignment_answers_with_the_interface_shape(world: PoolWorld) -> None:
     answer = assign(world, [0, 1])
     assert list(answer) == ["batch_uuid", "items_created", "skipped_proposals"]
     assert answer["items_created"] == 2
@@ -66,13 +66,13 @@ def test_manual_assignment_answers_with_the_interface_shape(world: World) -> Non
     assert batch.created_by_id == world.staff.id
 
 
-def test_items_carry_the_known_affinity(world: World) -> None:
+def test_items_carry_the_known_affinity(world: PoolWorld) -> None:
     make_affinity(world.call, world.reviewers[0], world.proposals[0], 0.75)
     answer = assign(world, [0, 1])
     assert [i.affinity_score for i in items_of(answer["batch_uuid"])] == [0.75, None]
 
 
-def test_a_blocking_conflict_makes_the_item_coi_blocked(world: World) -> None:
+def test_a_blocking_conflict_makes_the_item_coi_blocked(world: PoolWorld) -> None:
     coi = make_conflict(world.call, world.reviewers[0], world.proposals[1])
     answer = assign(world, [0, 1])
     first, second = items_of(answer["batch_uuid"])
@@ -81,7 +81,7 @@ def test_a_blocking_conflict_makes_the_item_coi_blocked(world: World) -> None:
     assert [link.conflict_id for link in ItemConflict.select()] == [coi.id]
 
 
-def test_the_open_manual_draft_is_reused_and_its_proposals_are_skipped(world: World) -> None:
+def test_the_open_manual_draft_is_reused_and_its_proposals_are_skipped(world: PoolWorld) -> None:
     first = assign(world, [0])
     second = assign(world, [0, 1], manager_notes="please")
     assert second["batch_uuid"] == first["batch_uuid"]
@@ -97,7 +97,7 @@ def test_the_open_manual_draft_is_reused_and_its_proposals_are_skipped(world: Wo
     assert batch.manager_notes == "please"
 
 
-def test_a_proposal_the_reviewer_has_in_another_batch_is_skipped(world: World) -> None:
+def test_a_proposal_the_reviewer_has_in_another_batch_is_skipped(world: PoolWorld) -> None:
     old = make_assignment_batch(world.call, world.reviewers[0], status=BatchStatus.RESPONDED)
     make_assignment_item(old, world.proposals[0], status=ItemStatus.DECLINED)
     give_in_review(world.reviewers[0], world.proposals[1])
@@ -109,7 +109,7 @@ def test_a_proposal_the_reviewer_has_in_another_batch_is_skipped(world: World) -
     ]
 
 
-def test_an_unassignable_proposal_is_skipped_with_its_state(world: World) -> None:
+def test_an_unassignable_proposal_is_skipped_with_its_state(world: PoolWorld) -> None:
     rejected = make_proposal(world.call, state=ProposalState.REJECTED)
     answer = create_manual_assignment(
         world.staff, str(world.call.uuid), str(world.entries[0].uuid), [str(rejected.uuid)]
@@ -120,7 +120,7 @@ def test_an_unassignable_proposal_is_skipped_with_its_state(world: World) -> Non
     assert draft.status == BatchStatus.DRAFT and draft.items.count() == 0
 
 
-def test_above_max_assignments_is_refused_and_nothing_is_written(world: World) -> None:
+def test_above_max_assignments_is_refused_and_nothing_is_written(world: PoolWorld) -> None:
     give_in_review(world.reviewers[0], make_proposal(world.call), 2)
     with pytest.raises(RuleViolation) as caught:
         assign(world, [0, 1])
@@ -129,25 +129,25 @@ def test_above_max_assignments_is_refused_and_nothing_is_written(world: World) -
     assert AssignmentBatch.select().count() == 0
 
 
-def test_the_override_assigns_above_max_assignments(world: World) -> None:
+def test_the_override_assigns_above_max_assignments(world: PoolWorld) -> None:
     give_in_review(world.reviewers[0], make_proposal(world.call), 2)
     answer = assign(world, [0, 1], override_workload_limit=True)
     assert answer["items_created"] == 2
     assert workloads([world.reviewers[0].id], call_id=world.call.id)[world.reviewers[0].id] == 4
 
 
-def test_exactly_max_assignments_is_allowed(world: World) -> None:
+def test_exactly_max_assignments_is_allowed(world: PoolWorld) -> None:
     give_in_review(world.reviewers[0], make_proposal(world.call), 1)
     assert assign(world, [0, 1])["items_created"] == 2
 
 
-def test_coi_blocked_items_do_not_count_against_the_limit(world: World) -> None:
+def test_coi_blocked_items_do_not_count_against_the_limit(world: PoolWorld) -> None:
     give_in_review(world.reviewers[0], make_proposal(world.call), 2)
     make_conflict(world.call, world.reviewers[0], world.proposals[1])
     assert assign(world, [0, 1])["items_created"] == 2
 
 
-def test_an_entry_that_is_not_accepted_or_of_another_call_is_not_eligible(world: World) -> None:
+def test_an_entry_that_is_not_accepted_or_of_another_call_is_not_eligible(world: PoolWorld) -> None:
     ReviewerPoolEntry.update(invitation_status=InvitationStatus.PENDING).where(
         ReviewerPoolEntry.id == world.entries[0].id
     ).execute()
@@ -161,7 +161,7 @@ def test_an_entry_that_is_not_accepted_or_of_another_call_is_not_eligible(world:
         )
 
 
-def test_unknown_proposals_are_a_validation_error_naming_the_field(world: World) -> None:
+def test_unknown_proposals_are_a_validation_error_naming_the_field(world: PoolWorld) -> None:
     with pytest.raises(ValidationFailed) as caught:
         create_manual_assignment(
             world.staff, str(world.call.uuid), str(world.entries[0].uuid), ["nope"]
@@ -171,7 +171,7 @@ def test_unknown_proposals_are_a_validation_error_naming_the_field(world: World)
         create_manual_assignment(world.staff, str(world.call.uuid), str(world.entries[0].uuid), [])
 
 
-def test_only_managers_of_the_call_and_staff_may_assign(world: World) -> None:
+def test_only_managers_of_the_call_and_staff_may_assign(world: PoolWorld) -> None:
     manager = make_call_manager(world.call)
     answer = create_manual_assignment(
         manager, str(world.call.uuid), str(world.entries[0].uuid), [str(world.proposals[0].uuid)]
@@ -186,14 +186,16 @@ def test_only_managers_of_the_call_and_staff_may_assign(world: World) -> None:
         )
 
 
-def cli_args(world: World, *proposals: int) -> list[str]:
+def cli_args(world: PoolWorld, *proposals: int) -> list[str]:
     args = ["manual-assign", str(world.call.uuid), "--pool-entry", str(world.entries[0].uuid)]
     for i in proposals:
         args += ["--proposal", str(world.proposals[i].uuid)]
     return args
 
 
-def test_reviewq_manual_assign_prints_the_answer_as_json(world: World, runner: CliRunner) -> None:
+def test_reviewq_manual_assign_prints_the_answer_as_json(
+    world: PoolWorld, runner: CliRunner
+) -> None:
     result = runner.invoke(app, [*cli_args(world, 0, 1), "--notes", "hi", "--json"])
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
@@ -202,7 +204,7 @@ def test_reviewq_manual_assign_prints_the_answer_as_json(world: World, runner: C
 
 
 def test_reviewq_manual_assign_refuses_above_the_limit_unless_overridden(
-    world: World, runner: CliRunner
+    world: PoolWorld, runner: CliRunner
 ) -> None:
     give_in_review(world.reviewers[0], make_proposal(world.call), 3)
     refused = runner.invoke(app, cli_args(world, 0))

@@ -23,24 +23,23 @@ from tasks.batches.send import (
 from tasks.errors import MSG_SEND_NOT_DRAFT, MSG_SENT, Forbidden, NotFound, RuleViolation
 from tasks.mail.outbox import EnqueueInsideTransactionError
 from tasks.results import deliver
-from tests.factories import make_assignment_batch, make_assignment_item, make_call
-from tests.tasks.batches.test_actions import (  # noqa: F401
+from tests.builders import (
     NOW,
-    World,
-    build_world,
-    public_url,
-    snapshot,
+    BatchWorld,
+    batches_snapshot,
+    build_batch_world,
 )
+from tests.factories import make_assignment_batch, make_assignment_item, make_call
 from workers.redis_keys import MAIL_QUEUE
 
 
 @pytest.fixture
-def world(db: Database, public_url: str) -> World:  # noqa: F811
-    return build_world()
+def world(db: Database, public_url: str) -> BatchWorld:
+    return build_batch_world()
 
 
 def test_sending_a_draft_makes_it_sent_until_now_plus_the_calls_expiration_days(
-    world: World,
+    world: BatchWorld,
 ) -> None:
     result = send_batch(world.manager, str(world.batch.uuid), NOW)
     batch = world.fresh()
@@ -54,7 +53,7 @@ def test_sending_a_draft_makes_it_sent_until_now_plus_the_calls_expiration_days(
 
 
 def test_send_uses_the_calls_own_expiration_days_and_may_replace_the_note(db: Database) -> None:
-    world = build_world(assignment_expiration_days=3)
+    world = build_batch_world(assignment_expiration_days=3)
     result = send_batch(world.staff, str(world.batch.uuid), NOW, manager_notes="New note")
     assert result.body["expires_at"] == "2026-03-04T12:00:00Z"
     assert world.fresh().manager_notes == "New note"
@@ -66,24 +65,24 @@ def test_send_uses_the_calls_own_expiration_days_and_may_replace_the_note(db: Da
     [BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED, BatchStatus.CANCELLED],
 )
 def test_only_a_draft_can_be_sent_and_a_refusal_changes_nothing(
-    world: World, status: BatchStatus
+    world: BatchWorld, status: BatchStatus
 ) -> None:
     AssignmentBatch.update(status=status).execute()
-    before = snapshot()
+    before = batches_snapshot()
     with pytest.raises(RuleViolation) as caught:
         send_batch(world.manager, str(world.batch.uuid), NOW)
     assert caught.value.body() == {"error": MSG_SEND_NOT_DRAFT}
-    assert snapshot() == before
+    assert batches_snapshot() == before
 
 
-def test_sending_twice_refuses_the_second_time_and_writes_one_invitation(world: World) -> None:
+def test_sending_twice_refuses_the_second_time_and_writes_one_invitation(world: BatchWorld) -> None:
     send_batch(world.manager, str(world.batch.uuid), NOW)
     with pytest.raises(RuleViolation, match=MSG_SEND_NOT_DRAFT):
         send_batch(world.manager, str(world.batch.uuid), NOW + timedelta(hours=1))
     assert Notification.select().count() == 1
 
 
-def test_send_batch_locked_sends_inside_the_callers_transaction(world: World) -> None:
+def test_send_batch_locked_sends_inside_the_callers_transaction(world: BatchWorld) -> None:
     with write_transaction():
         batch = AssignmentBatch.get_by_id(world.batch.id)
         ids = send_batch_locked(batch, now=NOW)
@@ -92,7 +91,7 @@ def test_send_batch_locked_sends_inside_the_callers_transaction(world: World) ->
 
 
 def test_deliver_enqueues_one_message_per_notification_after_the_commit(
-    world: World,
+    world: BatchWorld,
     stub_broker: StubBroker,
 ) -> None:
     result = send_batch(world.manager, str(world.batch.uuid), NOW)
@@ -104,7 +103,7 @@ def test_deliver_enqueues_one_message_per_notification_after_the_commit(
 
 
 def test_send_all_sends_every_draft_with_a_pending_item_and_says_why_it_skipped_the_rest(
-    world: World,
+    world: BatchWorld,
 ) -> None:
     second = make_assignment_batch(world.call)
     make_assignment_item(second)
@@ -124,14 +123,16 @@ def test_send_all_sends_every_draft_with_a_pending_item_and_says_why_it_skipped_
     assert statuses[only_blocked.id] == statuses[other_call.id] == BatchStatus.DRAFT
 
 
-def test_send_all_twice_sends_nothing_the_second_time(world: World) -> None:
+def test_send_all_twice_sends_nothing_the_second_time(world: BatchWorld) -> None:
     send_all(world.manager, str(world.call.uuid), now=NOW)
     again = send_all(world.manager, str(world.call.uuid), now=NOW)
     assert again.body == {"batches_sent": 0, "skipped": []}
     assert Notification.select().count() == 1
 
 
-def test_send_all_with_batch_uuids_sends_only_those_and_skips_the_unsendable(world: World) -> None:
+def test_send_all_with_batch_uuids_sends_only_those_and_skips_the_unsendable(
+    world: BatchWorld,
+) -> None:
     untouched = make_assignment_batch(world.call)
     make_assignment_item(untouched)
     sent = make_assignment_batch(world.call, status=BatchStatus.SENT)
@@ -150,9 +151,9 @@ def test_send_all_with_batch_uuids_sends_only_those_and_skips_the_unsendable(wor
 
 
 def test_send_all_is_forbidden_to_a_reviewer_of_the_call_and_hidden_from_others(
-    world: World,
+    world: BatchWorld,
 ) -> None:
-    before = snapshot()
+    before = batches_snapshot()
     with pytest.raises(Forbidden):
         send_all(world.reviewer_user, str(world.call.uuid), now=NOW)
     for outsider in (world.other_manager, world.stranger):
@@ -160,13 +161,13 @@ def test_send_all_is_forbidden_to_a_reviewer_of_the_call_and_hidden_from_others(
             send_all(outsider, str(world.call.uuid), now=NOW)
     with pytest.raises(NotFound):
         send_all(world.manager, "no-such-call", now=NOW)
-    assert snapshot() == before
+    assert batches_snapshot() == before
 
 
 # --- concurrency ----------------------------------------------------------------------------
 
 
-def test_two_concurrent_sends_of_one_batch_send_it_once(world: World) -> None:
+def test_two_concurrent_sends_of_one_batch_send_it_once(world: BatchWorld) -> None:
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -189,7 +190,7 @@ def test_two_concurrent_sends_of_one_batch_send_it_once(world: World) -> None:
 
 
 def test_deliver_inside_an_open_transaction_is_refused(
-    world: World,
+    world: BatchWorld,
     stub_broker: StubBroker,
 ) -> None:
     result = send_batch(world.manager, str(world.batch.uuid), NOW)

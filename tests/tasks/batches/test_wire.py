@@ -21,13 +21,18 @@ from store import (
 from store.enums import BatchSource, BatchStatus, CoiStatus, ItemStatus, ReviewState
 from tasks.batches.listing import list_batches
 from tasks.batches.wire import batch_json, batches_json
+from tests.builders import (
+    NOW,
+    PUBLIC_URL,
+    BatchWorld,
+    build_batch_world,
+)
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
     make_call,
     make_conflict,
 )
-from tests.tasks.batches.test_actions import NOW, PUBLIC_URL, World, build_world, public_url  # noqa: F401
 
 URI, UUID, STR, INT, BOOL, NUM, WHEN, LIST = (
     "uri",
@@ -109,11 +114,11 @@ def has_type(value: Any, kind: str) -> bool:
 
 
 @pytest.fixture
-def world(db: Database, public_url: str) -> World:  # noqa: F811
-    return build_world()
+def world(db: Database, public_url: str) -> BatchWorld:
+    return build_batch_world()
 
 
-def test_a_batch_has_every_seeds_field_in_order_with_its_type(world: World) -> None:
+def test_a_batch_has_every_seeds_field_in_order_with_its_type(world: BatchWorld) -> None:
     body = batch_json(world.batch)
     assert list(body) == list(BATCH_FIELDS)
     assert {k: v for k, v in body.items() if not has_type(v, BATCH_FIELDS[k])} == {}
@@ -122,13 +127,13 @@ def test_a_batch_has_every_seeds_field_in_order_with_its_type(world: World) -> N
         assert {k: v for k, v in item.items() if not has_type(v, ITEM_FIELDS[k])} == {}
 
 
-def test_a_list_row_is_the_retrieve_form_without_items(world: World) -> None:
+def test_a_list_row_is_the_retrieve_form_without_items(world: BatchWorld) -> None:
     (row,) = batches_json(AssignmentBatch.select(), with_items=False)
     expected = {k: v for k, v in batch_json(world.batch).items() if k != "items"}
     assert row == expected
 
 
-def test_the_urls_are_absolute_and_name_the_related_records(world: World) -> None:
+def test_the_urls_are_absolute_and_name_the_related_records(world: BatchWorld) -> None:
     body = batch_json(world.batch)
     batch, call = world.batch, world.call
     entry = batch.reviewer_pool_entry
@@ -146,7 +151,7 @@ def test_the_urls_are_absolute_and_name_the_related_records(world: World) -> Non
     )
 
 
-def test_the_batch_names_its_call_reviewer_creator_and_labels(world: World) -> None:
+def test_the_batch_names_its_call_reviewer_creator_and_labels(world: BatchWorld) -> None:
     body = batch_json(world.batch)
     assert (body["call_name"], body["call_uuid"]) == (
         "Quantum Computing 2026",
@@ -170,7 +175,7 @@ def test_a_batch_without_creator_has_null_created_by_and_an_empty_name(db: Datab
     assert body["source_display"] == "Manual"
 
 
-def test_counts_follow_item_statuses_and_is_expired_follows_the_clock(world: World) -> None:
+def test_counts_follow_item_statuses_and_is_expired_follows_the_clock(world: BatchWorld) -> None:
     AssignmentItem.update(status=ItemStatus.ACCEPTED).where(
         AssignmentItem.id == world.items[0].id
     ).execute()
@@ -191,7 +196,7 @@ def test_counts_follow_item_statuses_and_is_expired_follows_the_clock(world: Wor
     assert (body["sent_at"], body["expires_at"]) == ("2026-03-01T12:00:00Z", "2026-03-02T12:00:00Z")
 
 
-def test_an_item_shows_its_review_coi_count_and_affinity(world: World) -> None:
+def test_an_item_shows_its_review_coi_count_and_affinity(world: BatchWorld) -> None:
     blocked = world.items[2]
     live = make_conflict(world.call, world.reviewer, blocked.proposal)
     dismissed = ConflictOfInterest.create(
@@ -234,7 +239,7 @@ def query_counter() -> Iterator[list[str]]:
     database.obj.execute_sql = real
 
 
-def add_batches(world: World, count: int) -> None:
+def add_batches(world: BatchWorld, count: int) -> None:
     for n in range(count):
         batch = make_assignment_batch(
             world.call if n % 2 else make_call(), created_by=world.manager
@@ -245,7 +250,7 @@ def add_batches(world: World, count: int) -> None:
 
 @pytest.mark.parametrize("with_items", [False, True])
 def test_a_list_runs_the_same_number_of_queries_for_2_or_20_batches(
-    world: World, query_counter: list[str], with_items: bool
+    world: BatchWorld, query_counter: list[str], with_items: bool
 ) -> None:
     counts = []
     for extra in (1, 18):
@@ -258,7 +263,7 @@ def test_a_list_runs_the_same_number_of_queries_for_2_or_20_batches(
     assert 3 <= counts[1] <= (6 if with_items else 4)
 
 
-def test_batches_json_keeps_the_order_of_the_query(world: World) -> None:
+def test_batches_json_keeps_the_order_of_the_query(world: BatchWorld) -> None:
     second = make_assignment_batch(world.call)
     query = AssignmentBatch.select().order_by(AssignmentBatch.id.desc())
     rows = batches_json(query, with_items=False)

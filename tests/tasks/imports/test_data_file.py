@@ -12,79 +12,8 @@ import pytest
 from store.enums import Proficiency, ReviewState
 from tasks.errors import DataFileError, RecordError
 from tasks.imports.data_file import parse_document, read_csv_directory, read_data_file
-
-
-def good_document() -> dict[str, Any]:
-    return {
-        "users": [
-            {
-                "external_id": "u_admin",
-                "username": "admin",
-                "email": "a@example.org",
-                "is_staff": True,
-                "token": "t" * 43,
-            }
-        ],
-        "reviewers": [
-            {
-                "external_id": "user_001",
-                "name": "Ada",
-                "email": "ada@example.org",
-                "organization": "Tartu",
-                "user": "u_admin",
-                "expertise": [{"keyword": "graph theory", "proficiency": "expert"}],
-            }
-        ],
-        "calls": [
-            {
-                "external_id": "call_1",
-                "name": "Call",
-                "managers": ["u_admin"],
-                "config": {"reviewers_per_proposal": 2, "auto_reassign_on_decline": True},
-            }
-        ],
-        "proposals": [
-            {
-                "external_id": "p_1",
-                "call": "call_1",
-                "name": "P",
-                "summary": "S",
-                "keywords": ["graph theory", "optimisation"],
-                "state": "submitted",
-            }
-        ],
-        "pool": [
-            {
-                "call": "call_1",
-                "reviewer": "user_001",
-                "max_assignments": 5,
-                "invitation_status": "accepted",
-            }
-        ],
-        "conflicts": [
-            {
-                "call": "call_1",
-                "reviewer": "user_001",
-                "proposal": "p_1",
-                "coi_type": "INST_SAME",
-                "severity": "real",
-                "status": "pending",
-            }
-        ],
-        "affinities": [
-            {"call": "call_1", "reviewer": "user_001", "proposal": "p_1", "score": 0.82}
-        ],
-        "reviews": [
-            {
-                "external_id": "rev_123",
-                "proposal": "p_1",
-                "priority": "normal",
-                "deadline": "2026-12-16T17:00:00Z",
-                "reviewer": None,
-                "state": "unassigned",
-            }
-        ],
-    }
+from tests.builders import document_as_csv
+from tests.factories import good_document
 
 
 def errors_of(document: dict[str, Any]) -> set[tuple[str, int | None, str]]:
@@ -277,31 +206,6 @@ def test_a_csv_cell_that_cannot_be_typed_is_named_by_validation(tmp_path: Path) 
         ("pool", 0, "max_assignments"),
         ("reviewers", 0, "expertise.0.proficiency"),
     }
-
-
-def document_as_csv(document: dict[str, Any], directory: Path) -> Path:
-    """Write a document as one CSV per array (lists `;`-joined, objects as JSON)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for array, records in document.items():
-        columns = list(dict.fromkeys(key for record in records for key in record))
-        rows = [{c: csv_cell(record.get(c)) for c in columns} for record in records]
-        with (directory / f"{array}.csv").open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-    return directory
-
-
-def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)
 
 
 def test_a_csv_directory_holds_the_same_records_as_the_json_document(tmp_path: Path) -> None:

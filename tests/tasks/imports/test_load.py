@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
 import pytest
 from peewee import Database
@@ -25,18 +24,10 @@ from store.migrations import ALL_MODELS
 from tasks.errors import DataFileError
 from tasks.imports.load import load_data
 from tasks.users import authenticate, create_user, hash_token
-from tests.factories import make_call, make_proposal, make_reviewer
-from tests.tasks.imports.test_data_file import good_document
+from tests.builders import every_row
+from tests.factories import good_document, make_call, make_proposal, make_reviewer
 
 TOKEN = "t" * 43
-
-
-def snapshot() -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, every column: what a load may not change the second time."""
-    return {
-        model.__name__: [dict(row.__data__) for row in model.select().order_by(model.id)]
-        for model in ALL_MODELS
-    }
 
 
 def located(error: DataFileError) -> set[tuple[str, int | None, str]]:
@@ -72,9 +63,9 @@ def test_loading_the_same_file_twice_changes_nothing(db: Database) -> None:
 
     document = sample_document(11, reviewers=20, proposals=30, reviews=60)
     first = load_data(document)
-    before = snapshot()
+    before = every_row()
     again = load_data(document)
-    assert snapshot() == before
+    assert every_row() == before
     assert again.created == again.updated == 0
     assert {a: c.unchanged for a, c in again.counts.items()} == {
         a: c.created for a, c in first.counts.items()
@@ -193,7 +184,7 @@ def test_a_token_in_the_file_is_stored_only_as_its_hash_and_authenticates(db: Da
     load_data(good_document())
     admin = User.get(User.username == "admin")
     assert admin.token_hash == hash_token(TOKEN)
-    assert TOKEN not in str(snapshot())
+    assert TOKEN not in str(every_row())
     user = authenticate(TOKEN)
     assert user is not None and user.is_staff
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 import pytest
 from peewee import Database
@@ -16,12 +12,8 @@ from peewee import Database
 from store import (
     AssignmentBatch,
     AssignmentItem,
-    Call,
     Proposal,
     Review,
-    Reviewer,
-    User,
-    database,
     write_transaction,
 )
 from store.enums import BatchStatus, CoiStatus, ItemStatus, ReviewState
@@ -39,80 +31,26 @@ from tasks.errors import (
     RuleViolation,
 )
 from tasks.items.answers import accept_item, decline_item
+from tests.builders import (
+    DEADLINE,
+    NOW,
+    add_item,
+    fresh,
+    fresh_batch,
+    invite,
+    run_at_once,
+)
 from tests.factories import (
-    make_assignment_batch,
-    make_assignment_item,
-    make_call,
-    make_call_manager,
     make_conflict,
-    make_proposal,
     make_reviewer,
     make_user,
 )
-
-NOW = datetime(2026, 3, 2, 12, 0)
-DEADLINE = NOW + timedelta(days=6)
-
-
-@dataclass
-class Invitation:
-    """A call with its manager, and a reviewer (with a login) holding one sent batch."""
-
-    call: Call
-    manager: User
-    reviewer_user: User
-    reviewer: Reviewer
-    batch: AssignmentBatch
-
-
-def invite(call: Call | None = None, *, status: BatchStatus = BatchStatus.SENT) -> Invitation:
-    call = call or make_call()
-    manager = make_call_manager(call)
-    user = make_user()
-    reviewer = make_reviewer(user=user)
-    batch = make_assignment_batch(
-        call, reviewer, status=status, sent_at=NOW - timedelta(days=1), expires_at=DEADLINE
-    )
-    return Invitation(call, manager, user, reviewer, batch)
-
-
-def add_item(inv: Invitation, **fields: Any) -> AssignmentItem:
-    item: AssignmentItem = make_assignment_item(inv.batch, make_proposal(inv.call), **fields)
-    return item
-
-
-def fresh(item: AssignmentItem) -> AssignmentItem:
-    found: AssignmentItem = AssignmentItem.get_by_id(item.id)
-    return found
-
-
-def fresh_batch(batch: AssignmentBatch) -> AssignmentBatch:
-    found: AssignmentBatch = AssignmentBatch.get_by_id(batch.id)
-    return found
 
 
 def refusal(action: Callable[[], object]) -> str:
     with pytest.raises(RuleViolation) as caught:
         action()
     return caught.value.message
-
-
-def run_at_once(*actions: Callable[[], Any]) -> list[Any]:
-    """Run the actions in threads released together (each thread its own connection); each
-    outcome is the action's result or the ReviewqError it raised."""
-    barrier = threading.Barrier(len(actions))
-
-    def run(action: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return action()
-        except ReviewqError as exc:
-            return exc
-        finally:
-            database.close()
-
-    with ThreadPoolExecutor(len(actions)) as pool:
-        return list(pool.map(run, actions))
 
 
 # --- accept --------------------------------------------------------------------------------

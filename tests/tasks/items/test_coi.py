@@ -21,6 +21,7 @@ from tasks.errors import (
 )
 from tasks.items.answers import accept_item
 from tasks.items.coi import decide_conflict, force_unblock
+from tests.builders import NOW, Invitation, add_item, fresh, invite, run_at_once
 from tests.factories import (
     make_assignment_batch,
     make_assignment_item,
@@ -29,7 +30,6 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-from tests.tasks.items.test_answers import NOW, Invitation, add_item, fresh, invite, run_at_once
 
 
 def blocked_item(inv: Invitation) -> tuple[AssignmentItem, ConflictOfInterest]:

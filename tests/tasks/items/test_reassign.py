@@ -41,6 +41,7 @@ from tasks.errors import (
 )
 from tasks.items.answers import decline_item
 from tasks.items.reassign import auto_reassign_expired, reassign_item, suggest_alternatives
+from tests.builders import NOW, Invitation, add_item, fresh, invite, run_at_once
 from tests.factories import (
     give_in_review,
     make_affinity,
@@ -54,7 +55,6 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-from tests.tasks.items.test_answers import NOW, Invitation, add_item, fresh, invite, run_at_once
 
 
 def declined(call: Call | None = None, **fields: Any) -> tuple[Invitation, AssignmentItem]:

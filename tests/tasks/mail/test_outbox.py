@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 from peewee import Database
 
-from config import get_settings
 from store.enums import NotificationKind, NotificationStatus
 from store.outbox import Notification
 from tasks.mail import outbox
@@ -23,17 +21,11 @@ from tasks.mail.outbox import (
     queue_email,
     queue_review_assigned,
 )
+from tests.builders import PUBLIC_URL
 from workers.redis_keys import MAIL_QUEUE
 
-PUBLIC_URL = "https://reviews.example.org"
-
-
-@pytest.fixture(autouse=True)
-def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL + "/")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+# every rendered link starts with PUBLIC_URL
+pytestmark = pytest.mark.usefixtures("public_url")
 
 
 def review(review_id: str = "rev_1", title: str = "Graph colouring at scale") -> AssignedReview:

@@ -26,18 +26,17 @@ from tasks.messages import message_for
 from tasks.requests.handlers import run_generate_request
 from tasks.requests.lifecycle import process_request, submit_request, wait_for_request
 from tasks.requests.producers import enqueue_generate
-from tests.conftest import REDIS_URL
+from tests.builders import REDIS_URL, PoolWorld, build_pool_world
 from tests.factories import make_call, make_user
-from tests.tasks.batches.test_generate import World, build_world
 from workers.supervisor import start_dramatiq
 
 
 @pytest.fixture
-def world(db: Database) -> World:
-    return build_world()
+def world(db: Database) -> PoolWorld:
+    return build_pool_world()
 
 
-def body_for(world: World, **fields: Any) -> dict[str, Any]:
+def body_for(world: PoolWorld, **fields: Any) -> dict[str, Any]:
     return {"call": str(world.call.uuid), "acting_user": str(world.staff.uuid), **fields}
 
 
@@ -47,7 +46,7 @@ def run(body: Any, key: str | None = None) -> AssignmentRequest:
     return AssignmentRequest.get_by_id(request.id)
 
 
-def test_a_queued_generate_records_the_http_answer_as_its_result(world: World) -> None:
+def test_a_queued_generate_records_the_http_answer_as_its_result(world: PoolWorld) -> None:
     request = run(body_for(world, algorithm="greedy", reviewers_per_proposal=1))
     assert request.status == RequestStatus.SUCCEEDED
     assert request.http_status == 200
@@ -59,7 +58,7 @@ def test_a_queued_generate_records_the_http_answer_as_its_result(world: World) -
     }
 
 
-def test_the_same_message_twice_has_one_effect(world: World) -> None:
+def test_the_same_message_twice_has_one_effect(world: PoolWorld) -> None:
     request, _ = submit_request(RequestKind.GENERATE_ASSIGNMENTS, body_for(world))
     message = message_for(request)
     process_request(RequestKind.GENERATE_ASSIGNMENTS, message, run_generate_request)
@@ -69,7 +68,7 @@ def test_the_same_message_twice_has_one_effect(world: World) -> None:
     assert AssignmentRequest.get_by_id(request.id).result["items_created"] == 6
 
 
-def test_an_idempotency_key_finds_the_first_request(world: World) -> None:
+def test_an_idempotency_key_finds_the_first_request(world: PoolWorld) -> None:
     first = run(body_for(world), key="gen-1")
     message = {"request": body_for(world), "idempotency_key": "gen-1"}
     assert process_request(RequestKind.GENERATE_ASSIGNMENTS, message, run_generate_request) is None
@@ -89,7 +88,7 @@ def test_an_idempotency_key_finds_the_first_request(world: World) -> None:
     ],
 )
 def test_bad_input_fails_the_request_with_a_validation_error_naming_the_field(
-    world: World, fields: dict[str, Any], bad: list[str]
+    world: PoolWorld, fields: dict[str, Any], bad: list[str]
 ) -> None:
     request = run(body_for(world, **fields))
     assert request.status == RequestStatus.FAILED
@@ -99,12 +98,12 @@ def test_bad_input_fails_the_request_with_a_validation_error_naming_the_field(
     assert AssignmentItem.select().count() == 0
 
 
-def test_a_body_without_call_or_acting_user_names_both(world: World) -> None:
+def test_a_body_without_call_or_acting_user_names_both(world: PoolWorld) -> None:
     request = run({})
     assert request.result["error"]["fields"] == ["acting_user", "call"]
 
 
-def test_a_user_who_does_not_manage_the_call_gets_not_found(world: World) -> None:
+def test_a_user_who_does_not_manage_the_call_gets_not_found(world: PoolWorld) -> None:
     outsider = make_user()
     request = run(body_for(world, acting_user=str(outsider.uuid)))
     assert request.status == RequestStatus.FAILED
@@ -113,7 +112,7 @@ def test_a_user_who_does_not_manage_the_call_gets_not_found(world: World) -> Non
 
 
 def test_the_actor_runs_a_request_queued_by_the_producer(
-    world: World, stub_broker: StubBroker
+    world: PoolWorld, stub_broker: StubBroker
 ) -> None:
     worker = Worker(stub_broker, worker_timeout=50, worker_threads=1, queues={"assignments"})
     worker.start()
@@ -152,7 +151,7 @@ def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 def test_reviewq_generate_queues_waits_and_prints_the_answer_as_json(
-    world: World, runner: CliRunner
+    world: PoolWorld, runner: CliRunner
 ) -> None:
     result = runner.invoke(
         app, ["generate", str(world.call.uuid), "--reviewers-per-proposal", "1", "--json"]
@@ -169,7 +168,7 @@ def test_reviewq_generate_queues_waits_and_prints_the_answer_as_json(
 
 
 def test_reviewq_generate_prints_counts_and_fails_on_a_bad_algorithm(
-    world: World, runner: CliRunner
+    world: PoolWorld, runner: CliRunner
 ) -> None:
     ok = runner.invoke(app, ["generate", str(world.call.uuid)])
     assert ok.exit_code == 0, ok.output
@@ -192,7 +191,9 @@ def test_reviewq_generate_acts_as_the_named_user_or_says_there_is_no_staff(
     assert AssignmentRequest.get().http_status == 404
 
 
-def test_reviewq_generate_no_wait_prints_the_request_id(world: World, runner: CliRunner) -> None:
+def test_reviewq_generate_no_wait_prints_the_request_id(
+    world: PoolWorld, runner: CliRunner
+) -> None:
     result = runner.invoke(app, ["generate", str(world.call.uuid), "--no-wait", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["id"] == str(AssignmentRequest.get().uuid)
@@ -202,7 +203,7 @@ def test_reviewq_generate_no_wait_prints_the_request_id(world: World, runner: Cl
 def test_real_workers_run_concurrent_generates_for_one_call_once_each(
     db: Database, db_url: str, redis_client: Any, tmp_path: Path
 ) -> None:
-    w = build_world(n_proposals=10, n_reviewers=6, k=3, cap=5)
+    w = build_pool_world(n_proposals=10, n_reviewers=6, k=3, cap=5)
     env = {"DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "REVIEWQ_DATA_DIR": str(tmp_path)}
     with (tmp_path / "workers.log").open("wb") as log:
         proc = start_dramatiq(2, 4, env, start_new_session=True, stdout=log, stderr=log)
