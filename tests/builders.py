@@ -1,7 +1,6 @@
-"""What the tests build and share, as the FastAPI full-stack template's tests/utils/: the
-addresses of the test services, the one clock, the worlds a test starts from, and the small
-helpers that read state back. Row factories (one row each) are in tests/factories.py; fixtures
-are in the conftest.py of the folder that uses them. No test module imports another.
+"""What the tests share, as the FastAPI full-stack template's tests/utils/: the test services,
+the one clock, the worlds a test starts from and the helpers that read state back. Row factories
+and the data file are in tests/factories.py; fixtures in the conftest.py of the folder using them.
 
 The worlds compose: an `Invitation` (a reviewer holding one batch of a call with its manager) is
 what the reviewer's tests start from; a `BatchWorld` is an invitation with three items and the
@@ -11,16 +10,15 @@ pool before any batch exists; an `ItemsWorld` is what the item API lists.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,9 +39,9 @@ from store import (
 )
 from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus, NotificationKind
-from store.migrations import ALL_MODELS
 from tasks.errors import ReviewqError
 from tests.factories import (
+    make_affinity,
     make_assignment_batch,
     make_assignment_item,
     make_call,
@@ -92,9 +90,10 @@ class CollectingHandler:
 NOW = datetime(2026, 3, 1, 12, 0)
 DEADLINE = NOW + timedelta(days=6)
 PUBLIC_URL = "https://reviews.example.org"
-BASE = (
-    "http://testserver"  # FastAPI's TestClient: the API tests' PUBLIC_URL, so urls can be followed
-)
+# FastAPI's TestClient: the API tests' PUBLIC_URL, so that `url` fields can be followed
+BASE = "http://testserver"
+BATCHES = "/api/assignment-batches/"
+ITEMS = "/api/assignment-items/"
 
 
 def use_public_url(monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[str]:
@@ -135,6 +134,29 @@ def add_item(inv: Invitation, **fields: Any) -> AssignmentItem:
     """An item of the invitation's batch for a new proposal of its call."""
     item: AssignmentItem = make_assignment_item(inv.batch, make_proposal(inv.call), **fields)
     return item
+
+
+def declined(call: Call | None = None, **fields: Any) -> tuple[Invitation, AssignmentItem]:
+    """A sent batch holding one item its reviewer declined."""
+    inv = invite(call)
+    fields.setdefault("status", ItemStatus.DECLINED)
+    return inv, add_item(inv, responded_at=NOW, **fields)
+
+
+def candidate(
+    call: Call, proposal: Proposal | None = None, score: float | None = None, **fields: Any
+) -> ReviewerPoolEntry:
+    """A reviewer in the call's pool (accepted unless told), with an affinity to `proposal`."""
+    reviewer = make_reviewer(**fields.pop("reviewer_fields", {}))
+    entry = make_pool_entry(call, reviewer, **fields)
+    if proposal is not None and score is not None:
+        make_affinity(call, reviewer, proposal, score)
+    return entry
+
+
+def proposal_of(item: AssignmentItem) -> Proposal:
+    found: Proposal = Proposal.get_by_id(item.proposal_id)
+    return found
 
 
 def fresh(item: AssignmentItem) -> AssignmentItem:
@@ -258,6 +280,18 @@ def build_pool_world(
     return PoolWorld(call, proposals, reviewers, entries, make_user(is_staff=True))
 
 
+def pending_items(call: Call) -> list[AssignmentItem]:
+    return list(
+        AssignmentItem.select()
+        .join(AssignmentBatch)
+        .where(AssignmentBatch.call == call.id, AssignmentItem.status == ItemStatus.PENDING)
+    )
+
+
+def reviewers_per_proposal(call: Call) -> Counter[int]:
+    return Counter(item.proposal_id for item in pending_items(call))
+
+
 # --- what the item API lists -------------------------------------------------------------------
 
 
@@ -331,14 +365,6 @@ def poll(client: TestClient, path: str, headers: dict[str, str]) -> dict[str, An
         time.sleep(0.1)
 
 
-def every_row() -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, every column: what a load may not change the second time."""
-    return {
-        model.__name__: [dict(row.__data__) for row in model.select().order_by(model.id)]
-        for model in ALL_MODELS
-    }
-
-
 # --- the scheduler's queue ---------------------------------------------------------------------
 
 OPTIONS = JobOptions()
@@ -374,31 +400,3 @@ def extend(batch: AssignmentBatch, expires_at: datetime) -> None:
     AssignmentBatch.update(
         status=BatchStatus.SENT, expires_at=expires_at, reminder_sent=False, manager_notified=False
     ).where(AssignmentBatch.id == batch.id).execute()
-
-
-# --- data files --------------------------------------------------------------------------------
-
-
-def document_as_csv(document: dict[str, Any], directory: Path) -> Path:
-    """Write a document as one CSV per array (lists `;`-joined, objects as JSON)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for array, records in document.items():
-        columns = list(dict.fromkeys(key for record in records for key in record))
-        rows = [{c: csv_cell(record.get(c)) for c in columns} for record in records]
-        with (directory / f"{array}.csv").open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-    return directory
-
-
-def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)

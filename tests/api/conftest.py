@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import uvicorn
 from dramatiq.brokers.stub import StubBroker
+from fastapi.testclient import TestClient
 from peewee import Database
 
 from config import get_settings
@@ -27,6 +28,11 @@ from workers.supervisor import start_dramatiq
 def testserver_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """PUBLIC_URL = the TestClient's base URL, so that `url` fields can be followed."""
     yield from use_public_url(monkeypatch, BASE)
+
+
+@pytest.fixture
+def client(api_client: TestClient) -> TestClient:
+    return api_client
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from cli.demo.sample import sample_document
 from store import CallManager, Review, User
 from store.migrations import ALL_MODELS
 from tasks.users import authenticate
-from tests.builders import document_as_csv, every_row
-from tests.factories import good_document
+from tests.factories import document_as_csv, every_row, good_document
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 from store.enums import Proficiency, ReviewState
 from tasks.errors import DataFileError, RecordError
 from tasks.imports.data_file import parse_document, read_csv_directory, read_data_file
-from tests.builders import document_as_csv
-from tests.factories import good_document
+from tests.factories import document_as_csv, good_document
 
 
 def errors_of(document: dict[str, Any]) -> set[tuple[str, int | None, str]]:

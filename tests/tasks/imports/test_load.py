@@ -24,8 +24,7 @@ from store.migrations import ALL_MODELS
 from tasks.errors import DataFileError
 from tasks.imports.load import load_data
 from tasks.users import authenticate, create_user, hash_token
-from tests.builders import every_row
-from tests.factories import good_document, make_call, make_proposal, make_reviewer
+from tests.factories import every_row, good_document, make_call, make_proposal, make_reviewer
 
 TOKEN = "t" * 43
 
