@@ -2,20 +2,21 @@
 the one clock, the worlds a test starts from and the helpers that read state back. Row factories
 and the data file are in tests/factories.py; fixtures in the conftest.py of the folder using them.
 
-The worlds compose: an `Invitation` (a reviewer holding one batch of a call with its manager) is
-what the reviewer's tests start from; a `BatchWorld` is an invitation with three items and the
-people who may or may not act on it, for the manager's tests; a `PoolWorld` is a call and its
-pool before any batch exists; an `ItemsWorld` is what the item API lists.
+The worlds compose: the reviewer's tests start from an `Invitation` (a reviewer holding a batch
+of a call with its manager), the manager's from a `BatchWorld` (an invitation with three items and
+the people who may or may not act on it); a `PoolWorld` is a call and its pool before any batch.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,11 +25,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from config import get_settings
 from scheduler.jobs import JobOptions
 from store import (
     AssignmentBatch,
     AssignmentItem,
+    AssignmentRequest,
     Call,
     Notification,
     Proposal,
@@ -38,10 +39,9 @@ from store import (
     database,
 )
 from store.clock import utcnow
-from store.enums import BatchStatus, ItemStatus, NotificationKind
-from tasks.errors import ReviewqError
+from store.enums import FINISHED_REQUEST_STATUSES, BatchStatus, ItemStatus, NotificationKind
+from tasks.errors import ReviewqError, RuleViolation
 from tests.factories import (
-    make_affinity,
     make_assignment_batch,
     make_assignment_item,
     make_call,
@@ -59,6 +59,27 @@ from workers.redis_keys import QUEUE_NAMESPACE, SCHEDULED_QUEUE
 
 PG_URL = os.environ.get("REVIEWQ_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/reviewq_test")
 REDIS_URL = os.environ.get("REVIEWQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def unfinished(ids: list[int]) -> int:
+    """How many of the requests `ids` have not finished yet."""
+    return int(
+        AssignmentRequest.select()
+        .where(
+            AssignmentRequest.id.in_(ids),
+            AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
+        )
+        .count()
+    )
+
+
+def stop_process_group(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """SIGTERM the process group that `proc` leads; SIGKILL it if it is not gone in `timeout`."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -96,14 +117,6 @@ BATCHES = "/api/assignment-batches/"
 ITEMS = "/api/assignment-items/"
 
 
-def use_public_url(monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[str]:
-    """PUBLIC_URL = `url` until the generator is closed (the settings read it afresh)."""
-    monkeypatch.setenv("PUBLIC_URL", url)
-    get_settings.cache_clear()
-    yield url.rstrip("/")
-    get_settings.cache_clear()
-
-
 # --- the reviewer's invitation ---------------------------------------------------------------
 
 
@@ -136,22 +149,18 @@ def add_item(inv: Invitation, **fields: Any) -> AssignmentItem:
     return item
 
 
+def refusal(action: Callable[[], object]) -> str:
+    """The message of the RuleViolation that `action` raises."""
+    with pytest.raises(RuleViolation) as caught:
+        action()
+    return caught.value.message
+
+
 def declined(call: Call | None = None, **fields: Any) -> tuple[Invitation, AssignmentItem]:
     """A sent batch holding one item its reviewer declined."""
     inv = invite(call)
     fields.setdefault("status", ItemStatus.DECLINED)
     return inv, add_item(inv, responded_at=NOW, **fields)
-
-
-def candidate(
-    call: Call, proposal: Proposal | None = None, score: float | None = None, **fields: Any
-) -> ReviewerPoolEntry:
-    """A reviewer in the call's pool (accepted unless told), with an affinity to `proposal`."""
-    reviewer = make_reviewer(**fields.pop("reviewer_fields", {}))
-    entry = make_pool_entry(call, reviewer, **fields)
-    if proposal is not None and score is not None:
-        make_affinity(call, reviewer, proposal, score)
-    return entry
 
 
 def proposal_of(item: AssignmentItem) -> Proposal:
@@ -240,14 +249,6 @@ def sent_batch(world: BatchWorld, *, status: BatchStatus = BatchStatus.SENT) -> 
         reminder_sent=True,
         manager_notified=status == BatchStatus.EXPIRED,
     ).execute()
-
-
-def make_sent(batch: Any, days_ago: int = 1) -> None:
-    """Mark `batch` sent `days_ago` days ago (by the real clock), expiring a week after."""
-    sent = utcnow() - timedelta(days=days_ago)
-    AssignmentBatch.update(
-        status=BatchStatus.SENT, sent_at=sent, expires_at=sent + timedelta(days=7)
-    ).where(AssignmentBatch.id == batch.id).execute()
 
 
 def batches_snapshot() -> tuple[list[Any], list[Any], int]:
@@ -349,10 +350,6 @@ def response_uuids(response: Any) -> list[str]:
 
 def ids(*items: AssignmentItem) -> list[str]:
     return [str(item.uuid) for item in items]
-
-
-def item_status(item: AssignmentItem) -> ItemStatus:
-    return fresh(item).status
 
 
 def poll(client: TestClient, path: str, headers: dict[str, str]) -> dict[str, Any]:

@@ -18,15 +18,16 @@ from typing import Any
 import pytest
 from peewee import Database
 
+from config import get_settings
 from store.db import connect_database, create_postgres_database, database
 from store.migrations import drop_everything, migrate
 from tests.builders import (
+    BASE,
     PG_URL,
     PUBLIC_URL,
     REDIS_URL,
     CollectingHandler,
     free_port,
-    use_public_url,
 )
 
 # what the code under test reads (workers started by the tests inherit it)
@@ -90,10 +91,24 @@ def stub_broker() -> Iterator[Any]:
     broker.close()
 
 
+def use_public_url(monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[str]:
+    """PUBLIC_URL = `url` until the generator is closed (the settings read it afresh)."""
+    monkeypatch.setenv("PUBLIC_URL", url)
+    get_settings.cache_clear()
+    yield url.rstrip("/")
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """PUBLIC_URL (with a trailing slash, as operators write it) is PUBLIC_URL for one test."""
     yield from use_public_url(monkeypatch, PUBLIC_URL + "/")
+
+
+@pytest.fixture
+def testserver_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """PUBLIC_URL = the TestClient's base URL, so that `url` fields can be followed."""
+    yield from use_public_url(monkeypatch, BASE)
 
 
 @pytest.fixture

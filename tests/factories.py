@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from store import (
     Affinity,
+    AssignmentBatch,
     Call,
     ConflictOfInterest,
     Proposal,
@@ -18,7 +20,8 @@ from store import (
     ReviewerPoolEntry,
     User,
 )
-from store.enums import CoiStatus, InvitationStatus, ReviewState
+from store.clock import utcnow
+from store.enums import BatchStatus, CoiStatus, InvitationStatus, ReviewState
 from store.migrations import ALL_MODELS
 
 _seq = itertools.count(1)
@@ -71,6 +74,17 @@ def make_affinity(call: Call, reviewer: Reviewer, proposal: Proposal, score: flo
     return Affinity.create(call=call, reviewer=reviewer, proposal=proposal, score=score)
 
 
+def candidate(
+    call: Call, proposal: Proposal | None = None, score: float | None = None, **fields: Any
+) -> ReviewerPoolEntry:
+    """A reviewer in the call's pool (accepted unless told), with an affinity to `proposal`."""
+    reviewer = make_reviewer(**fields.pop("reviewer_fields", {}))
+    entry = make_pool_entry(call, reviewer, **fields)
+    if proposal is not None and score is not None:
+        make_affinity(call, reviewer, proposal, score)
+    return entry
+
+
 def give_in_review(reviewer: Reviewer, proposal: Proposal, count: int = 1) -> list[Review]:
     """Reviews the reviewer already holds: their current workload."""
     return [
@@ -111,6 +125,14 @@ def make_call_manager(call: Call, **fields: Any) -> User:
     user = make_user(**fields)
     CallManager.create(call=call, user=user)
     return user
+
+
+def make_sent(batch: Any, days_ago: int = 1) -> None:
+    """Mark `batch` sent `days_ago` days ago (by the real clock), expiring a week after."""
+    sent = utcnow() - timedelta(days=days_ago)
+    AssignmentBatch.update(
+        status=BatchStatus.SENT, sent_at=sent, expires_at=sent + timedelta(days=7)
+    ).where(AssignmentBatch.id == batch.id).execute()
 
 
 def make_sent_batch(call: Call, expires_at: Any, items: int = 1, **fields: Any) -> Any:

@@ -3,8 +3,6 @@ actors run inline or in real worker processes, and a live server for the publish
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import threading
 import time
@@ -20,14 +18,8 @@ from peewee import Database
 
 from config import get_settings
 from tasks import actors
-from tests.builders import BASE, REDIS_URL, free_port, use_public_url
+from tests.builders import REDIS_URL, free_port, stop_process_group
 from workers.supervisor import start_dramatiq
-
-
-@pytest.fixture
-def testserver_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """PUBLIC_URL = the TestClient's base URL, so that `url` fields can be followed."""
-    yield from use_public_url(monkeypatch, BASE)
 
 
 @pytest.fixture
@@ -53,11 +45,7 @@ def real_workers(
     log = (tmp_path / "worker.log").open("wb")
     proc = start_dramatiq(1, 2, env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_process_group(proc)
     log.close()
 
 

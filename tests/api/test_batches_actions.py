@@ -21,15 +21,8 @@ from tasks.errors import (
     MSG_SEND_NOT_DRAFT,
     MSG_SENT,
 )
-from tests.builders import (
-    BASE,
-    BATCHES,
-    BatchWorld,
-    batches_snapshot,
-    build_batch_world,
-    make_sent,
-)
-from tests.factories import make_assignment_batch, make_call, with_token
+from tests.builders import BASE, BATCHES, BatchWorld, batches_snapshot, build_batch_world
+from tests.factories import make_assignment_batch, make_call, make_sent, with_token
 
 
 @pytest.fixture

@@ -12,15 +12,8 @@ from peewee import Database
 from store import AssignmentBatch
 from store.clock import utcnow
 from store.enums import BatchSource, BatchStatus
-from tests.builders import (
-    BASE,
-    BATCHES,
-    BatchWorld,
-    build_batch_world,
-    make_sent,
-    response_uuids,
-)
-from tests.factories import make_assignment_batch, with_token
+from tests.builders import BASE, BATCHES, BatchWorld, build_batch_world, response_uuids
+from tests.factories import make_assignment_batch, make_sent, with_token
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tasks.errors import (
     MSG_REASSIGNED,
 )
 from tasks.items.listing import MSG_ITEM_DELETE_NOT_ALLOWED
-from tests.builders import ITEMS, ItemsWorld, build_items_world, item_status
+from tests.builders import ITEMS, ItemsWorld, build_items_world, fresh
 from tests.factories import (
     make_conflict,
     make_pool_entry,
@@ -32,6 +32,10 @@ from tests.factories import (
 @pytest.fixture
 def world(api_client: TestClient) -> ItemsWorld:
     return build_items_world()
+
+
+def item_status(item: AssignmentItem) -> ItemStatus:
+    return fresh(item).status
 
 
 # --- accept and decline -----------------------------------------------------------------------

@@ -9,13 +9,8 @@ from peewee import Database
 
 from store import AssignmentBatch, Call
 from store.enums import BatchStatus, Disclosure
-from tests.builders import (
-    BatchWorld,
-    build_batch_world,
-    make_sent,
-    response_uuids,
-)
-from tests.factories import make_assignment_batch, make_call, with_token
+from tests.builders import BatchWorld, build_batch_world, response_uuids
+from tests.factories import make_assignment_batch, make_call, make_sent, with_token
 
 
 @pytest.fixture

@@ -13,27 +13,16 @@ import pytest
 from peewee import Database
 
 from store import AssignmentRequest, Review
-from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
+from store.enums import RequestStatus, ReviewState
 from store.workload import workloads
 from tasks.requests.producers import enqueue_assign_reviews
-from tests.builders import REDIS_URL
+from tests.builders import REDIS_URL, unfinished
 from tests.factories import give_in_review, make_call, make_proposal, make_review, make_reviewer
 from workers.supervisor import start_dramatiq
 
 pytestmark = pytest.mark.e2e
 
 CAP = 6
-
-
-def unfinished(ids: list[int]) -> int:
-    return (
-        AssignmentRequest.select()
-        .where(
-            AssignmentRequest.id.in_(ids),
-            AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
-        )
-        .count()
-    )
 
 
 def test_overlapping_requests_on_many_workers_respect_max_per_reviewer(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,7 +16,7 @@ from store.enums import NotificationStatus, RequestStatus, ReviewState
 from store.workload import workloads
 from tasks.requests.lifecycle import wait_for_request
 from tasks.requests.producers import enqueue_assign_reviews
-from tests.builders import PG_URL, REDIS_URL, CollectingHandler
+from tests.builders import PG_URL, REDIS_URL, CollectingHandler, stop_process_group
 from tests.factories import (
     give_in_review,
     make_affinity,
@@ -53,11 +51,7 @@ def workers(
         stderr=log,
     )
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    stop_process_group(proc)
     log.close()
 
 

@@ -21,8 +21,9 @@ import pytest
 
 from store import AssignmentRequest, Notification, Review
 from store.db import connect_database, database
-from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
+from store.enums import RequestStatus, ReviewState
 from store.migrations import migrate
+from tests import builders
 from tests.builders import REDIS_URL, free_port
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.supervisor import start_dramatiq
@@ -91,13 +92,9 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 def unfinished(ids: list[int]) -> int:
-    query = AssignmentRequest.select().where(
-        AssignmentRequest.id.in_(ids),
-        AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
-    )
     for _ in range(50):  # this process's own connection died with the server: retry
         try:
-            return int(query.count())
+            return builders.unfinished(ids)
         except Exception:
             database.close()
             time.sleep(0.2)

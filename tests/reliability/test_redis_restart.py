@@ -17,8 +17,8 @@ import pytest
 from peewee import Database
 
 from store import AssignmentRequest, Review
-from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
-from tests.builders import PG_URL
+from store.enums import RequestStatus, ReviewState
+from tests.builders import PG_URL, unfinished
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.embedded_redis import EmbeddedRedis
 from workers.supervisor import start_dramatiq
@@ -49,17 +49,6 @@ def produce(db_url: str, redis_url: str, first: int, last: int) -> list[int]:
         timeout=60,
     )
     return [int(line) for line in out.stdout.split()]
-
-
-def unfinished(ids: list[int]) -> int:
-    return (
-        AssignmentRequest.select()
-        .where(
-            AssignmentRequest.id.in_(ids),
-            AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
-        )
-        .count()
-    )
 
 
 def wait_until_finished(ids: list[int], timeout: float = 90.0) -> None:

@@ -13,9 +13,9 @@ import pytest
 from peewee import Database
 
 from store import AssignmentRequest, Notification, Review
-from store.enums import FINISHED_REQUEST_STATUSES, RequestStatus, ReviewState
+from store.enums import RequestStatus, ReviewState
 from tasks.requests.producers import enqueue_assign_reviews
-from tests.builders import PG_URL, REDIS_URL
+from tests.builders import PG_URL, REDIS_URL, unfinished
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.redis_keys import QUEUE_NAMESPACE
 from workers.supervisor import start_dramatiq
@@ -29,17 +29,6 @@ def start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
         return start_dramatiq(
             1, 1, env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
         )
-
-
-def unfinished(ids: list[int]) -> int:
-    return (
-        AssignmentRequest.select()
-        .where(
-            AssignmentRequest.id.in_(ids),
-            AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
-        )
-        .count()
-    )
 
 
 def test_a_killed_workers_messages_are_redelivered_and_each_request_completes_once(

@@ -28,7 +28,6 @@ from tasks.errors import (
     Forbidden,
     NotFound,
     ReviewqError,
-    RuleViolation,
 )
 from tasks.items.answers import accept_item, decline_item
 from tests.builders import (
@@ -38,6 +37,7 @@ from tests.builders import (
     fresh,
     fresh_batch,
     invite,
+    refusal,
     run_at_once,
 )
 from tests.factories import (
@@ -45,13 +45,6 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-
-
-def refusal(action: Callable[[], object]) -> str:
-    with pytest.raises(RuleViolation) as caught:
-        action()
-    return caught.value.message
-
 
 # --- accept --------------------------------------------------------------------------------
 

@@ -28,16 +28,9 @@ from tasks.errors import (
 )
 from tasks.items.answers import decline_item
 from tasks.items.reassign import auto_reassign_expired
-from tests.builders import (
-    NOW,
-    add_item,
-    candidate,
-    fresh,
-    invite,
-    proposal_of,
-    run_at_once,
-)
+from tests.builders import NOW, add_item, fresh, invite, proposal_of, run_at_once
 from tests.factories import (
+    candidate,
     give_in_review,
     make_affinity,
     make_call,

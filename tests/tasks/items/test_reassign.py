@@ -33,19 +33,11 @@ from tasks.errors import (
     Forbidden,
     NotFound,
     ReviewqError,
-    RuleViolation,
 )
 from tasks.items.reassign import reassign_item, suggest_alternatives
-from tests.builders import (
-    NOW,
-    Invitation,
-    candidate,
-    declined,
-    fresh,
-    proposal_of,
-    run_at_once,
-)
+from tests.builders import NOW, Invitation, declined, fresh, proposal_of, refusal, run_at_once
 from tests.factories import (
+    candidate,
     give_in_review,
     make_assignment_batch,
     make_assignment_item,
@@ -59,12 +51,6 @@ from tests.factories import (
 
 def reassign(inv: Invitation, item: AssignmentItem, entry: ReviewerPoolEntry, **kw: Any) -> Any:
     return reassign_item(inv.manager, str(item.uuid), str(entry.uuid), now=NOW, **kw)
-
-
-def refusal_of(action: Any) -> str:
-    with pytest.raises(RuleViolation) as caught:
-        action()
-    return caught.value.message
 
 
 # --- the manager's reassignment ------------------------------------------------------------
@@ -131,7 +117,7 @@ def test_only_declined_or_expired_items_can_be_reassigned(db: Database, status: 
     inv, old = declined(status=status)
     target = candidate(inv.call)
 
-    assert refusal_of(lambda: reassign(inv, old, target)) == MSG_REASSIGN_NOT_ALLOWED
+    assert refusal(lambda: reassign(inv, old, target)) == MSG_REASSIGN_NOT_ALLOWED
     assert (fresh(old).status, AssignmentBatch.select().count()) == (status, 1)
 
 
@@ -153,7 +139,7 @@ def test_the_target_must_be_an_accepted_pool_entry_of_the_call(db: Database, kin
     }
     token = tokens[kind]()
 
-    message = refusal_of(lambda: reassign_item(inv.manager, str(old.uuid), token, now=NOW))
+    message = refusal(lambda: reassign_item(inv.manager, str(old.uuid), token, now=NOW))
 
     assert message == MSG_POOL_ENTRY_NOT_ELIGIBLE
     assert fresh(old).status == ItemStatus.DECLINED
@@ -168,7 +154,7 @@ def test_a_target_at_capacity_in_the_call_is_not_eligible_until_work_leaves(
     busy = make_assignment_batch(inv.call, target.reviewer, status=BatchStatus.SENT)
     make_assignment_item(busy, make_proposal(inv.call))
 
-    assert refusal_of(lambda: reassign(inv, old, target)) == MSG_POOL_ENTRY_NOT_ELIGIBLE
+    assert refusal(lambda: reassign(inv, old, target)) == MSG_POOL_ENTRY_NOT_ELIGIBLE
 
     AssignmentBatch.update(status=BatchStatus.CANCELLED).where(
         AssignmentBatch.id == busy.id
@@ -200,7 +186,7 @@ def test_a_reviewer_who_has_or_had_the_proposal_cannot_get_it(db: Database, held
     else:
         target = ReviewerPoolEntry.get_by_id(inv.batch.reviewer_pool_entry_id)
 
-    assert refusal_of(lambda: reassign(inv, old, target)) == MSG_REVIEWER_HAS_PROPOSAL
+    assert refusal(lambda: reassign(inv, old, target)) == MSG_REVIEWER_HAS_PROPOSAL
     assert AssignmentItem.select().count() == (1 if held in ("review", "decliner") else 2)
 
 
