@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from peewee import Database
 
 from store import (
     AssignmentBatch,
@@ -32,15 +31,10 @@ from tasks.errors import (
     NotFound,
     RuleViolation,
 )
-from tests.builders import NOW, BatchWorld, batches_snapshot, build_batch_world, sent_batch
+from tests.builders import NOW, BatchWorld, batches_snapshot, sent_batch
 from tests.factories import (
     make_conflict,
 )
-
-
-@pytest.fixture
-def world(db: Database, public_url: str) -> BatchWorld:
-    return build_batch_world()
 
 
 @pytest.mark.parametrize("status", [BatchStatus.DRAFT, BatchStatus.SENT])

@@ -48,6 +48,7 @@ ANSWER_KEYS = ["batches_created", "items_created", "proposals_processed", "skipp
 
 @pytest.fixture
 def world(db: Database) -> PoolWorld:
+    """A call and its pool before any batch (instead of the conftest\'s batch world)."""
     return build_pool_world()
 
 

@@ -33,6 +33,7 @@ from tests.factories import (
 
 @pytest.fixture
 def world(db: Database) -> PoolWorld:
+    """A call and its pool before any batch (instead of the conftest\'s batch world)."""
     return build_pool_world()
 
 

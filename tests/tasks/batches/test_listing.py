@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from peewee import Database
 
 from store import AssignmentBatch
 from store.enums import BatchSource, BatchStatus
@@ -16,16 +15,9 @@ from tasks.errors import FieldRejected, NotFound
 from tests.builders import (
     NOW,
     BatchWorld,
-    build_batch_world,
     sent_batch,
 )
 from tests.factories import make_assignment_batch, make_call
-
-
-@pytest.fixture
-def world(db: Database, public_url: str) -> BatchWorld:
-    return build_batch_world()
-
 
 # --- reading --------------------------------------------------------------------------------
 

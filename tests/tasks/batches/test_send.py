@@ -33,11 +33,6 @@ from tests.factories import make_assignment_batch, make_assignment_item, make_ca
 from workers.redis_keys import MAIL_QUEUE
 
 
-@pytest.fixture
-def world(db: Database, public_url: str) -> BatchWorld:
-    return build_batch_world()
-
-
 def test_sending_a_draft_makes_it_sent_until_now_plus_the_calls_expiration_days(
     world: BatchWorld,
 ) -> None:

@@ -25,7 +25,6 @@ from tests.builders import (
     NOW,
     PUBLIC_URL,
     BatchWorld,
-    build_batch_world,
 )
 from tests.factories import (
     make_assignment_batch,
@@ -111,11 +110,6 @@ def has_type(value: Any, kind: str) -> bool:
         LIST: lambda v: isinstance(v, list),
     }
     return bool(checks[kind](value))
-
-
-@pytest.fixture
-def world(db: Database, public_url: str) -> BatchWorld:
-    return build_batch_world()
 
 
 def test_a_batch_has_every_seeds_field_in_order_with_its_type(world: BatchWorld) -> None:

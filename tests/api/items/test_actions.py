@@ -21,17 +21,12 @@ from tasks.errors import (
     MSG_REASSIGNED,
 )
 from tasks.items.listing import MSG_ITEM_DELETE_NOT_ALLOWED
-from tests.builders import ITEMS, ItemsWorld, build_items_world, fresh
+from tests.builders import ITEMS, ItemsWorld, fresh
 from tests.factories import (
     make_conflict,
     make_pool_entry,
     make_reviewer,
 )
-
-
-@pytest.fixture
-def world(api_client: TestClient) -> ItemsWorld:
-    return build_items_world()
 
 
 def item_status(item: AssignmentItem) -> ItemStatus:

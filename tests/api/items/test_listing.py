@@ -8,13 +8,7 @@ from fastapi.testclient import TestClient
 
 from store import AssignmentItem
 from tasks.items.listing import NIL_UUID
-from tests.builders import ITEMS, ItemsWorld, build_items_world, ids, uuids
-
-
-@pytest.fixture
-def world(api_client: TestClient) -> ItemsWorld:
-    return build_items_world()
-
+from tests.builders import ITEMS, ItemsWorld, ids, uuids
 
 ITEM_KEYS = {
     "url",

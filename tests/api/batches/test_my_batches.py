@@ -3,19 +3,12 @@ batches, newest first, with their items as the invitation shows them."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
-from peewee import Database
 
 from store import AssignmentBatch, Call
 from store.enums import BatchStatus, Disclosure
-from tests.builders import BatchWorld, build_batch_world, response_uuids
+from tests.builders import BatchWorld, response_uuids
 from tests.factories import make_assignment_batch, make_call, make_sent, with_token
-
-
-@pytest.fixture
-def world(db: Database, testserver_url: str) -> BatchWorld:
-    return build_batch_world()
 
 
 def test_my_batches_are_my_sent_ones_newest_first_with_items(

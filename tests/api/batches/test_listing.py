@@ -7,19 +7,12 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from peewee import Database
 
 from store import AssignmentBatch
 from store.clock import utcnow
 from store.enums import BatchSource, BatchStatus
-from tests.builders import BASE, BATCHES, BatchWorld, build_batch_world, response_uuids
+from tests.builders import BASE, BATCHES, BatchWorld, response_uuids
 from tests.factories import make_assignment_batch, make_sent, with_token
-
-
-@pytest.fixture
-def world(db: Database, testserver_url: str) -> BatchWorld:
-    return build_batch_world()
-
 
 # --- authentication ---------------------------------------------------------------------------
 

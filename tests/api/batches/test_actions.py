@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
-from peewee import Database
 
 from store import AssignmentBatch, AssignmentItem, Notification
 from store.clock import utcnow
@@ -21,13 +20,8 @@ from tasks.errors import (
     MSG_SEND_NOT_DRAFT,
     MSG_SENT,
 )
-from tests.builders import BASE, BATCHES, BatchWorld, batches_snapshot, build_batch_world
+from tests.builders import BASE, BATCHES, BatchWorld, batches_snapshot
 from tests.factories import make_assignment_batch, make_call, make_sent, with_token
-
-
-@pytest.fixture
-def world(db: Database, testserver_url: str) -> BatchWorld:
-    return build_batch_world()
 
 
 def one(world: BatchWorld, suffix: str = "") -> str:
