@@ -1,4 +1,6 @@
-"""Fixtures: one database fixture per kind (SQLite, PostgreSQL), real Redis, small factories.
+"""Fixtures shared by the whole suite: one database fixture per kind (SQLite, PostgreSQL), real
+Redis, the StubBroker, a real SMTP server, the API and the command line in-process. What tests
+build is in tests/builders.py and tests/factories.py.
 
 Environment (so that several test runs on one machine stay out of each other's way):
 - REVIEWQ_TEST_PG_URL: PostgreSQL database for the tests (created if missing),
@@ -14,17 +16,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-os.environ.setdefault("REVIEWQ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("REDIS_URL", os.environ["REVIEWQ_TEST_REDIS_URL"])
-
 from peewee import Database
 
+from config import get_settings
 from store.db import connect_database, create_postgres_database, database
 from store.migrations import drop_everything, migrate
+from tests.builders import (
+    BASE,
+    PG_URL,
+    PUBLIC_URL,
+    REDIS_URL,
+    CollectingHandler,
+    free_port,
+)
 
-PG_URL = os.environ.get("REVIEWQ_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/reviewq_test")
-REDIS_URL = os.environ["REVIEWQ_TEST_REDIS_URL"]
+# what the code under test reads (workers started by the tests inherit it)
+os.environ.setdefault("REDIS_URL", REDIS_URL)
 
 
 def database_url(kind: str, tmp_path: Path) -> str:
@@ -84,6 +91,26 @@ def stub_broker() -> Iterator[Any]:
     broker.close()
 
 
+def use_public_url(monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[str]:
+    """PUBLIC_URL = `url` until the generator is closed (the settings read it afresh)."""
+    monkeypatch.setenv("PUBLIC_URL", url)
+    get_settings.cache_clear()
+    yield url.rstrip("/")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def public_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """PUBLIC_URL (with a trailing slash, as operators write it) is PUBLIC_URL for one test."""
+    yield from use_public_url(monkeypatch, PUBLIC_URL + "/")
+
+
+@pytest.fixture
+def testserver_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """PUBLIC_URL = the TestClient's base URL, so that `url` fields can be followed."""
+    yield from use_public_url(monkeypatch, BASE)
+
+
 @pytest.fixture
 def redis_client() -> Iterator[object]:
     """The test Redis database, emptied before and after."""
@@ -94,32 +121,6 @@ def redis_client() -> Iterator[object]:
     yield client
     client.flushdb()
     client.close()
-
-
-class CollectingHandler:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self.messages: list[Any] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        from email import message_from_bytes
-        from email.policy import default
-
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content, policy=default))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -1,12 +1,17 @@
-"""Small factories: each test creates only what it needs."""
+"""Small factories: each test creates only what it needs (one row each, or one data file)."""
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from store import (
     Affinity,
+    AssignmentBatch,
     Call,
     ConflictOfInterest,
     Proposal,
@@ -15,7 +20,9 @@ from store import (
     ReviewerPoolEntry,
     User,
 )
-from store.enums import CoiStatus, InvitationStatus, ReviewState
+from store.clock import utcnow
+from store.enums import BatchStatus, CoiStatus, InvitationStatus, ReviewState
+from store.migrations import ALL_MODELS
 
 _seq = itertools.count(1)
 
@@ -67,6 +74,17 @@ def make_affinity(call: Call, reviewer: Reviewer, proposal: Proposal, score: flo
     return Affinity.create(call=call, reviewer=reviewer, proposal=proposal, score=score)
 
 
+def candidate(
+    call: Call, proposal: Proposal | None = None, score: float | None = None, **fields: Any
+) -> ReviewerPoolEntry:
+    """A reviewer in the call's pool (accepted unless told), with an affinity to `proposal`."""
+    reviewer = make_reviewer(**fields.pop("reviewer_fields", {}))
+    entry = make_pool_entry(call, reviewer, **fields)
+    if proposal is not None and score is not None:
+        make_affinity(call, reviewer, proposal, score)
+    return entry
+
+
 def give_in_review(reviewer: Reviewer, proposal: Proposal, count: int = 1) -> list[Review]:
     """Reviews the reviewer already holds: their current workload."""
     return [
@@ -107,6 +125,14 @@ def make_call_manager(call: Call, **fields: Any) -> User:
     user = make_user(**fields)
     CallManager.create(call=call, user=user)
     return user
+
+
+def make_sent(batch: Any, days_ago: int = 1) -> None:
+    """Mark `batch` sent `days_ago` days ago (by the real clock), expiring a week after."""
+    sent = utcnow() - timedelta(days=days_ago)
+    AssignmentBatch.update(
+        status=BatchStatus.SENT, sent_at=sent, expires_at=sent + timedelta(days=7)
+    ).where(AssignmentBatch.id == batch.id).execute()
 
 
 def make_sent_batch(call: Call, expires_at: Any, items: int = 1, **fields: Any) -> Any:
@@ -158,3 +184,113 @@ def with_token(user: User) -> dict[str, str]:
     from tasks.users import rotate_token
 
     return {"Authorization": f"Token {rotate_token(user)}"}
+
+
+# --- data files ------------------------------------------------------------------------------
+
+
+def good_document() -> dict[str, Any]:
+    """A data file with one record of every array, all valid, that refer to each other."""
+    return {
+        "users": [
+            {
+                "external_id": "u_admin",
+                "username": "admin",
+                "email": "a@example.org",
+                "is_staff": True,
+                "token": "t" * 43,
+            }
+        ],
+        "reviewers": [
+            {
+                "external_id": "user_001",
+                "name": "Ada",
+                "email": "ada@example.org",
+                "organization": "Tartu",
+                "user": "u_admin",
+                "expertise": [{"keyword": "graph theory", "proficiency": "expert"}],
+            }
+        ],
+        "calls": [
+            {
+                "external_id": "call_1",
+                "name": "Call",
+                "managers": ["u_admin"],
+                "config": {"reviewers_per_proposal": 2, "auto_reassign_on_decline": True},
+            }
+        ],
+        "proposals": [
+            {
+                "external_id": "p_1",
+                "call": "call_1",
+                "name": "P",
+                "summary": "S",
+                "keywords": ["graph theory", "optimisation"],
+                "state": "submitted",
+            }
+        ],
+        "pool": [
+            {
+                "call": "call_1",
+                "reviewer": "user_001",
+                "max_assignments": 5,
+                "invitation_status": "accepted",
+            }
+        ],
+        "conflicts": [
+            {
+                "call": "call_1",
+                "reviewer": "user_001",
+                "proposal": "p_1",
+                "coi_type": "INST_SAME",
+                "severity": "real",
+                "status": "pending",
+            }
+        ],
+        "affinities": [
+            {"call": "call_1", "reviewer": "user_001", "proposal": "p_1", "score": 0.82}
+        ],
+        "reviews": [
+            {
+                "external_id": "rev_123",
+                "proposal": "p_1",
+                "priority": "normal",
+                "deadline": "2026-12-16T17:00:00Z",
+                "reviewer": None,
+                "state": "unassigned",
+            }
+        ],
+    }
+
+
+def document_as_csv(document: dict[str, Any], directory: Path) -> Path:
+    """Write a document as one CSV per array (lists `;`-joined, objects as JSON)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for array, records in document.items():
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        rows = [{c: csv_cell(record.get(c)) for c in columns} for record in records]
+        with (directory / f"{array}.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    return directory
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ";".join(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return str(value)
+
+
+def every_row() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, every column: what a load may not change the second time."""
+    return {
+        model.__name__: [dict(row.__data__) for row in model.select().order_by(model.id)]
+        for model in ALL_MODELS
+    }

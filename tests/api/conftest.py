@@ -1,0 +1,83 @@
+"""Fixtures of the HTTP API tests: the public URL the API builds its links from, the request
+actors run inline or in real worker processes, and a live server for the published client."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from dramatiq.brokers.stub import StubBroker
+from fastapi.testclient import TestClient
+from peewee import Database
+
+from config import get_settings
+from tasks import actors
+from tests.builders import REDIS_URL, free_port, stop_process_group
+from workers.supervisor import start_dramatiq
+
+
+@pytest.fixture
+def client(api_client: TestClient) -> TestClient:
+    return api_client
+
+
+@pytest.fixture
+def real_workers(
+    db_url: str,
+    db: Database,
+    redis_client: Any,
+    tmp_path: Path,
+    testserver_url: str,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`dramatiq` worker processes over the test database (SQLite file or PostgreSQL)."""
+    env = {
+        "DATABASE_URL": db_url,
+        "REDIS_URL": REDIS_URL,
+        "REVIEWQ_DATA_DIR": str(tmp_path),
+        "PUBLIC_URL": testserver_url,
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    proc = start_dramatiq(1, 2, env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
+    yield proc
+    stop_process_group(proc)
+    log.close()
+
+
+@pytest.fixture
+def inline_actors(
+    monkeypatch: pytest.MonkeyPatch,
+    stub_broker: StubBroker,
+) -> None:
+    """Run the request actors inside the web request, as a worker would, without a queue."""
+    for actor in (actors.assign_reviews, actors.generate_assignments):
+        monkeypatch.setattr(actor, "send", actor.fn)
+
+
+@pytest.fixture
+def live_url(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The API served by uvicorn in a thread on a free 127.0.0.1 port; PUBLIC_URL is its base."""
+    from api.app import create_app
+
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("PUBLIC_URL", url)
+    get_settings.cache_clear()
+    port = int(url.rsplit(":", 1)[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+    get_settings.cache_clear()
