@@ -27,7 +27,7 @@ from store.enums import RequestKind
 from tasks.access import require_call_manager
 from tasks.batches.manual import create_manual_assignment
 from tasks.batches.send import send_all
-from tasks.requests.producers import enqueue_generate
+from tasks.producers import enqueue_generate
 from tasks.results import deliver
 from tasks.rules import MAX_REVIEWERS_PER_PROPOSAL
 

@@ -25,8 +25,8 @@ from tasks.access import reviews_not_managed
 from tasks.bulk.body import AssignReviewsBody, parse_assign_request
 from tasks.errors import NotFound, ReviewqError, ReviewsNotFound, ValidationFailed
 from tasks.mail.outbox import public_url
+from tasks.producers import enqueue_assign_reviews
 from tasks.requests.lifecycle import RequestTimeout, wait_for_request
-from tasks.requests.producers import enqueue_assign_reviews
 
 DEFAULT_WAIT_SECONDS = 30.0
 WAIT_ENV = "REVIEWQ_API_WAIT_SECONDS"

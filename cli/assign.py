@@ -11,8 +11,8 @@ import typer
 from cli.context import console, err_console, open_store
 from cli.output import assign_result_tables, print_error_body, print_json
 from store.enums import RequestStatus
+from tasks.producers import enqueue_assign_reviews
 from tasks.requests.lifecycle import RequestTimeout, wait_for_request
-from tasks.requests.producers import enqueue_assign_reviews
 
 
 def _read_body(path: Path) -> Any:

@@ -16,8 +16,8 @@ from cli.output import print_json, wire
 from store.enums import RequestStatus
 from tasks.batches.manual import create_manual_assignment
 from tasks.errors import ReviewqError
+from tasks.producers import enqueue_generate
 from tasks.requests.lifecycle import RequestTimeout, wait_for_request
-from tasks.requests.producers import enqueue_generate
 
 
 def print_error(body: dict[str, Any]) -> None:

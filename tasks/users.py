@@ -11,7 +11,7 @@ from peewee import IntegrityError
 from store import Call, CallManager, User, write_transaction
 from store.lookups import resolve_ids
 from tasks.errors import DuplicateUsername, UnknownCalls, UserError
-from tasks.imports.data_file import check_email
+from tasks.mail.outbox import check_email
 
 TOKEN_BYTES = 32
 

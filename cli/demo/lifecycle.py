@@ -25,8 +25,8 @@ from tasks.batches.actions import extend_deadline
 from tasks.batches.send import send_all
 from tasks.eligibility import blocking_conflicts
 from tasks.items.answers import accept_item, decline_item
+from tasks.producers import enqueue_generate
 from tasks.requests.lifecycle import wait_for_request
-from tasks.requests.producers import enqueue_generate
 from tasks.results import deliver
 
 #: The sample's main call reassigns declined and expired items automatically; the other does not.

@@ -15,7 +15,7 @@ from store import AssignmentRequest, Notification, Review, Reviewer
 from store.enums import RequestStatus, ReviewState
 from store.workload import workloads
 from tasks.eligibility import blocking_conflicts
-from tasks.requests.producers import enqueue_assign_reviews
+from tasks.producers import enqueue_assign_reviews
 
 SEED_REVIEWS = ["rev_123", "rev_456", "rev_789"]
 SEED_POOL = ["user_001", "user_002", "user_003"]

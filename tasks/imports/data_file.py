@@ -38,16 +38,10 @@ from store.enums import (
     ReviewState,
 )
 from tasks.errors import DataFileError, RecordError
+from tasks.mail.outbox import check_email
 
 T = TypeVar("T")
 Indexed = tuple[int, T]  # a record with its index in its array
-
-
-def check_email(value: str) -> str:
-    local, at, domain = value.partition("@")
-    if not (at and local and "." in domain.strip(".")) or any(c.isspace() for c in value):
-        raise ValueError("not an e-mail address")
-    return value
 
 
 def _check_optional_email(value: str) -> str:

@@ -150,6 +150,16 @@ def single_line(value: str, limit: int) -> str:
     return collapsed[: limit - 1].rstrip() + "…"
 
 
+def check_email(value: str) -> str:
+    """`value` if it looks like one e-mail address (`local@domain.tld`, no spaces), else
+    ValueError: the check of a stored address (data file, new user); `validate_address` is
+    the stricter one a message is sent with."""
+    local, at, domain = value.partition("@")
+    if not (at and local and "." in domain.strip(".")) or any(c.isspace() for c in value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
 def validate_address(value: str) -> str:
     """`value` as one bare addr-spec (`user@domain`), or InvalidRecipientError saying why not."""
     candidate = value.strip()

@@ -15,7 +15,7 @@ from peewee import Database
 from store import AssignmentRequest, Review
 from store.enums import RequestStatus, ReviewState
 from store.workload import workloads
-from tasks.requests.producers import enqueue_assign_reviews
+from tasks.producers import enqueue_assign_reviews
 from tests.builders import REDIS_URL, unfinished
 from tests.factories import give_in_review, make_call, make_proposal, make_review, make_reviewer
 from workers.supervisor import start_dramatiq

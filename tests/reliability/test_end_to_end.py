@@ -14,8 +14,8 @@ from peewee import Database
 from store import AssignmentRequest, Notification, Review
 from store.enums import NotificationStatus, RequestStatus, ReviewState
 from store.workload import workloads
+from tasks.producers import enqueue_assign_reviews
 from tasks.requests.lifecycle import wait_for_request
-from tasks.requests.producers import enqueue_assign_reviews
 from tests.builders import PG_URL, REDIS_URL, CollectingHandler, stop_process_group
 from tests.factories import (
     give_in_review,

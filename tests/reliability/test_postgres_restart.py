@@ -104,7 +104,7 @@ def unfinished(ids: list[int]) -> int:
 def test_a_postgres_restart_mid_load_is_retried_and_every_request_completes(
     private_postgres: PrivatePostgres, redis_client: Any, tmp_path: Path
 ) -> None:
-    from tasks.requests.producers import enqueue_assign_reviews
+    from tasks.producers import enqueue_assign_reviews
 
     connect_database(private_postgres.url)
     migrate()

@@ -147,7 +147,7 @@ def test_two_processes_reassigning_one_item_make_one_new_item_within_capacity(
 def test_two_generates_for_one_call_on_real_workers_fill_each_proposal_once(
     db: Database, db_url: str, redis_client: Any, tmp_path: Path
 ) -> None:
-    from tasks.requests.producers import enqueue_generate
+    from tasks.producers import enqueue_generate
 
     call = make_call(reviewers_per_proposal=2, algorithm="greedy")
     manager = make_call_manager(call)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 SCRIPT = """
 import sys
 from store.db import connect_database
-from tasks.requests.producers import enqueue_assign_reviews
+from tasks.producers import enqueue_assign_reviews
 connect_database(sys.argv[1])
 for n in range(int(sys.argv[2]), int(sys.argv[3])):
     strategy = {"type": "round_robin", "pool": ["a", "b"]}

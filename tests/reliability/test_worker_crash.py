@@ -14,7 +14,7 @@ from peewee import Database
 
 from store import AssignmentRequest, Notification, Review
 from store.enums import RequestStatus, ReviewState
-from tasks.requests.producers import enqueue_assign_reviews
+from tasks.producers import enqueue_assign_reviews
 from tests.builders import PG_URL, REDIS_URL, unfinished
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.redis_keys import QUEUE_NAMESPACE

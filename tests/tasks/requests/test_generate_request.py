@@ -23,9 +23,9 @@ from store.enums import RequestKind, RequestStatus
 from store.workload import workloads
 from tasks import actors
 from tasks.messages import message_for
+from tasks.producers import enqueue_generate
 from tasks.requests.handlers import run_generate_request
 from tasks.requests.lifecycle import process_request, submit_request, wait_for_request
-from tasks.requests.producers import enqueue_generate
 from tests.builders import REDIS_URL, PoolWorld, build_pool_world
 from tests.factories import make_call, make_user
 from workers.supervisor import start_dramatiq
