@@ -1,16 +1,21 @@
 """seeds/000 assignment batches: `/api/assignment-batches/` and `/api/my-assignment-batches/`.
 
-POST create needs, beyond seeds/000's `manager_notes`, the `call_uuid` and the
-`reviewer_pool_entry_uuid` (uuid or external id for the call) of the invitation: it answers 201
-with the pool entry's open manual draft, created empty when it has none (manual assignment
-then fills it). Every other body and status is domain.md's; permissions live in the use cases.
+POST create takes Waldur's request body, `manager_notes` alone, so the published client's
+create is never refused as malformed (400). A batch is one invitation of one pool entry of one
+call, which that body does not name: reviewq reads two optional fields besides,
+`call_uuid` (uuid or external id) and `reviewer_pool_entry_uuid`, and answers 201 with the
+pool entry's open manual draft, created empty when it has none (manual assignment then fills
+it). Without them there is nothing to invite in, and the answer is the 404
+`{"detail": "Not found."}` of a call the caller may not manage: the one refusal the client
+documents for create. Every other body and status is domain.md's; permissions live in the use
+cases.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -27,12 +32,14 @@ from api.serializers.answers import (
 from api.serializers.batches import (
     ApiBatchOut,
     BatchOut,
+    MyBatchDetailOut,
     MyBatchOut,
     api_batch_out,
     batch_out,
+    my_batch_detail_out,
     my_batch_out,
 )
-from api.types import Instant, QueryChoices, QueryToken, Text, Token
+from api.types import Instant, QueryChoices, QueryUuid, Text, Token, uuid_params
 from tasks.batches.actions import cancel_batch, delete_batch, extend_deadline, update_batch
 from tasks.batches.listing import (
     BatchFilters,
@@ -57,11 +64,15 @@ router = APIRouter(tags=["assignment-batches"], default_response_class=JSONRespo
 
 
 class BatchCreate(BaseModel):
-    """POST body: seeds/000's manager_notes, and which pool entry of which call to invite."""
+    """POST body: Waldur's manager_notes, and (reviewq's) which pool entry of which call."""
 
-    call_uuid: Token
-    reviewer_pool_entry_uuid: Token
     manager_notes: Text = ""
+    call_uuid: Token | None = Field(
+        default=None, description="The call (uuid or external id); without it: 404."
+    )
+    reviewer_pool_entry_uuid: Token | None = Field(
+        default=None, description="The pool entry to invite; without it: 404."
+    )
 
 
 class BatchUpdate(BaseModel):
@@ -81,19 +92,23 @@ class SendBatch(BaseModel):
 
 
 def batch_filters(
-    call_uuid: QueryToken = None,
-    reviewer_pool_entry_uuid: QueryToken = None,
-    reviewer_uuid: QueryToken = None,
+    call_uuid: QueryUuid = None,
+    reviewer_pool_entry_uuid: QueryUuid = None,
+    reviewer_uuid: QueryUuid = None,
     sent_after: Instant | None = None,
     sent_before: Instant | None = None,
     source: QueryChoices = [],  # noqa: B006 (FastAPI copies defaults)
     status: QueryChoices = [],  # noqa: B006
 ) -> BatchFilters:
-    """The seeds/000 list filters; a repeated `source` or `status` means any of them."""
-    return BatchFilters(
+    """The seeds/000 list filters; a repeated `source` or `status` means any of them; the
+    uuid filters take uuids only, as Waldur's (the CLI also takes a call's external id)."""
+    uuids = uuid_params(
         call_uuid=call_uuid,
         reviewer_pool_entry_uuid=reviewer_pool_entry_uuid,
         reviewer_uuid=reviewer_uuid,
+    )
+    return BatchFilters(
+        **uuids,
         sent_after=sent_after,
         sent_before=sent_before,
         source=tuple(source),
@@ -140,9 +155,12 @@ def list_assignment_batches(
 
 
 @router.post(BATCHES, status_code=201, summary="Create an assignment batch")
-def create_assignment_batch(user: CurrentUser, body: BatchCreate) -> ApiBatchOut:
+def create_assignment_batch(
+    user: CurrentUser, body: Annotated[BatchCreate | None, Body()] = None
+) -> ApiBatchOut:
+    wanted = body or BatchCreate()
     created = create_batch(
-        user, body.call_uuid, body.reviewer_pool_entry_uuid, manager_notes=body.manager_notes
+        user, wanted.call_uuid, wanted.reviewer_pool_entry_uuid, manager_notes=wanted.manager_notes
     )
     return api_batch_out(created)
 
@@ -200,7 +218,7 @@ def count_my_assignment_batches(
     return count_response(request, total=total, page=page, page_size=page_size)
 
 
-@router.get(MY_BATCHES, summary="My assignment batches: the sent ones, newest first")
+@router.get(MY_BATCHES, summary="My assignment batches: sent, responded or expired, newest first")
 def list_my_assignment_batches(
     request: Request,
     response: Response,
@@ -214,5 +232,5 @@ def list_my_assignment_batches(
 
 
 @router.get(MY_BATCHES + "{uuid}/", summary="Retrieve one of my assignment batches")
-def retrieve_my_assignment_batch(user: CurrentUser, uuid: str) -> MyBatchOut:
-    return my_batch_out(get_own_batch(user, uuid))
+def retrieve_my_assignment_batch(user: CurrentUser, uuid: str) -> MyBatchDetailOut:
+    return my_batch_detail_out(get_own_batch(user, uuid))

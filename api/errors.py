@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.deps import CHALLENGE, NotAuthenticated
 from tasks.errors import ReviewqError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ReviewqError)
     async def domain_error(_request: Request, exc: ReviewqError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.http_status)
+        # a 401 names the scheme to authenticate with, as DRF's TokenAuthentication does
+        headers = CHALLENGE if isinstance(exc, NotAuthenticated) else None
+        return JSONResponse(exc.body(), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -25,7 +25,7 @@ from api.serializers.answers import (
     suggestions_out,
 )
 from api.serializers.items import ApiItemOut, ForceUnblockedOut, api_item_out, force_unblocked_out
-from api.types import PlainText, QueryId
+from api.types import PlainText, QueryUuid, uuid_params
 from tasks.items.answers import accept_item, decline_item, delete_item, edit_decline_reason
 from tasks.items.coi import force_unblock
 from tasks.items.listing import ItemFilters, count_items, get_item, list_items
@@ -59,19 +59,23 @@ class ForceUnblockRequest(BaseModel):
 
 
 def item_filters(
-    batch_uuid: QueryId = None,
-    call_uuid: QueryId = None,
-    proposal_uuid: QueryId = None,
-    reviewer_uuid: QueryId = None,
+    batch_uuid: QueryUuid = None,
+    call_uuid: QueryUuid = None,
+    proposal_uuid: QueryUuid = None,
+    reviewer_uuid: QueryUuid = None,
     status: Annotated[list[str] | None, Query(description="Any of these statuses.")] = None,
     has_coi: bool | None = None,
     min_affinity_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
 ) -> ItemFilters:
-    return ItemFilters(
+    """The item filters; the uuid ones refuse what is not a uuid, as every list does."""
+    uuids = uuid_params(
         batch_uuid=batch_uuid,
         call_uuid=call_uuid,
         proposal_uuid=proposal_uuid,
         reviewer_uuid=reviewer_uuid,
+    )
+    return ItemFilters(
+        **uuids,
         status=tuple(status or ()),
         has_coi=has_coi,
         min_affinity_score=min_affinity_score,

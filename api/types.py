@@ -13,6 +13,7 @@ from fastapi import Query
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
 
 from store.clock import isoformat_z, to_naive_utc
+from tasks.batches.listing import uuid_field
 
 NO_NUL = r"^[^\x00]*$"
 
@@ -41,12 +42,21 @@ def _printable(value: str) -> str:
 PlainText = Annotated[str, AfterValidator(_printable), Field(max_length=10_000)]
 #: an instant the store can hold: with its offset applied it stays within years 1 to 9999
 Instant = Annotated[datetime, AfterValidator(_utc_representable)]
-#: an optional id in the query string
-QueryToken = Annotated[str | None, Query(min_length=1, max_length=200, pattern=NO_NUL)]
-#: an optional id in the query string, empty allowed (the item filters)
-QueryId = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
 #: a repeatable choice in the query string (any of them)
 QueryChoices = Annotated[list[Token], Query()]
+#: a uuid filter of a list: checked by `uuid_params`, so every list refuses a bad one alike
+QueryUuid = Annotated[str | None, Query(description="A uuid; empty: no filter.")]
+
+
+def uuid_params(**params: str | None) -> dict[str, str | None]:
+    """The uuid filters of a list as given, empty ones as absent (django-filter skips them).
+    Raises FieldRejected keyed by the first parameter that is not a uuid, in django-filter's
+    words: 400 `{"call_uuid": ["Enter a valid UUID."]}`."""
+    given = {name: value or None for name, value in params.items()}
+    for name, value in given.items():
+        if value is not None:
+            uuid_field(name, value)
+    return given
 
 
 def _wire_instant(value: datetime) -> str:

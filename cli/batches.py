@@ -140,7 +140,8 @@ def send_all_command(
     result = run(lambda: send_all(actor, call, batch or None))
     body = wire(sent_all_out(result))
     lines = [f"{body['batches_sent']} batch(es) sent."]
-    lines += [f"skipped {s['batch_uuid']}: {s['reason']}" for s in body["skipped"]]
+    # the JSON counts the skipped batches; the typed result still says which and why
+    lines += [f"skipped {s.batch_uuid}: {s.reason}" for s in result.skipped]
     finish(result, body, as_json, "\n".join(lines))
 
 

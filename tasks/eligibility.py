@@ -104,14 +104,14 @@ def reviewers_in_conflict(proposal_id: int) -> set[int]:
     return {reviewer for reviewer, _ in blocking_conflict_ids([proposal_id])}
 
 
-def blocking_conflict_counts(item_ids: list[int]) -> dict[int, int]:
-    """item id -> how many of its linked conflict records still block it (pending, recused)."""
+def linked_conflict_counts(item_ids: list[int]) -> dict[int, int]:
+    """item id -> how many conflict records are linked to it, whatever their status (Waldur's
+    `coi_count`: a dismissed, waived or overridden conflict stays on the record)."""
     if not item_ids:
         return {}
     query = (
         ItemConflict.select(ItemConflict.item, fn.COUNT(1))
-        .join(ConflictOfInterest)
-        .where(ItemConflict.item.in_(item_ids), blocks())
+        .where(ItemConflict.item.in_(item_ids))
         .group_by(ItemConflict.item)
         .tuples()
     )

@@ -213,7 +213,8 @@ MSG_ITEM_DELETE_NOT_ALLOWED = (
     "Only pending or COI-blocked items of draft or cancelled batches can be deleted."
 )
 MSG_ONLY_DECLINED_EDITABLE = "Only declined assignments have a decline reason to edit."
-MSG_INVALID_UUID = "Must be a valid UUID."
+#: a list's uuid filter that is not a uuid (django-filter's UUIDFilter words, as Waldur's)
+MSG_INVALID_UUID = "Enter a valid UUID."
 MSG_BLANK = "This field may not be blank."
 #: a manual assignment's skip reason: the proposal is in the draft it adds to already
 MSG_ALREADY_IN_BATCH = "Proposal is already in this batch."

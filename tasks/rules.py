@@ -36,5 +36,5 @@ COI_DECISIONS = (CoiStatus.DISMISSED, CoiStatus.WAIVED, CoiStatus.RECUSED)
 #: the disclosure levels at which an invitation shows the proposal's summary
 SUMMARY_LEVELS = (Disclosure.TITLES_AND_SUMMARIES, Disclosure.FULL_DETAILS)
 
-#: the largest `reviewers_per_proposal` generate-assignments takes
-MAX_REVIEWERS_PER_PROPOSAL = 100
+#: the largest `reviewers_per_proposal` generate-assignments takes (Waldur's serializer max)
+MAX_REVIEWERS_PER_PROPOSAL = 20

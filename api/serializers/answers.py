@@ -36,14 +36,11 @@ class SendOut(BaseModel):
     expires_at: WireInstant
 
 
-class SkippedBatchOut(BaseModel):
-    batch_uuid: str
-    reason: str
-
-
 class SendAllOut(BaseModel):
+    """Waldur's answer: two counts (the typed result keeps which batches were skipped, and why)."""
+
     batches_sent: int
-    skipped: list[SkippedBatchOut]
+    skipped: int
 
 
 class SkippedProposalOut(BaseModel):
@@ -114,8 +111,7 @@ def sent_out(result: Sent) -> SendOut:
 
 
 def sent_all_out(result: SentAll) -> SendAllOut:
-    skipped = [SkippedBatchOut(batch_uuid=s.batch_uuid, reason=s.reason) for s in result.skipped]
-    return SendAllOut(batches_sent=result.sent, skipped=skipped)
+    return SendAllOut(batches_sent=result.sent, skipped=len(result.skipped))
 
 
 def manual_out(result: ManuallyAssigned) -> ManualOut:

@@ -1,6 +1,7 @@
-"""Assignment batches: the list form, and the retrieve form with `items` in three variants
-(seeds/000's items for the CLI, the API's, the reviewer's own). `items` sits where seeds/000
-lists it: after manager_notes, before the counts."""
+"""Assignment batches: the list form, and the retrieve form with `items` in two variants
+(seeds/000's items for the CLI, the API's); `items` sits where seeds/000 lists it: after
+manager_notes, before the counts. The reviewer's own batches (my-assignment-batches) have
+Waldur's slim shapes: a list form without items and a detail form with slim items."""
 
 from __future__ import annotations
 
@@ -20,14 +21,19 @@ from store import AssignmentBatch, User
 from store.enums import BatchSource, BatchStatus
 from tasks.batches.views import BatchView
 
+#: `status_display`: Waldur's labels (the choices of its AssignmentBatch.status)
 BATCH_STATUS_LABELS = {
-    BatchStatus.DRAFT: "Draft",
-    BatchStatus.SENT: "Sent",
-    BatchStatus.RESPONDED: "Responded",
-    BatchStatus.EXPIRED: "Expired",
-    BatchStatus.CANCELLED: "Cancelled",
+    BatchStatus.DRAFT: "Draft - pending approval",
+    BatchStatus.SENT: "Sent to reviewer",
+    BatchStatus.RESPONDED: "Reviewer responded",
+    BatchStatus.EXPIRED: "Invitation expired",
+    BatchStatus.CANCELLED: "Cancelled by manager",
 }
-BATCH_SOURCE_LABELS = {BatchSource.ALGORITHM: "Algorithm", BatchSource.MANUAL: "Manual"}
+#: `source_display`: Waldur's labels (the choices of its AssignmentBatch.source)
+BATCH_SOURCE_LABELS = {
+    BatchSource.ALGORITHM: "Algorithm-generated",
+    BatchSource.MANUAL: "Manually assigned",
+}
 
 
 class _BatchHead(BaseModel):
@@ -86,12 +92,27 @@ class ApiBatchOut(_BatchTail, _WithApiItems):
     """A batch with its items (retrieve, create, update)."""
 
 
-class _WithMyItems(_BatchHead):
+class MyBatchOut(BaseModel):
+    """One of the reviewer's own batches in their list: Waldur's slim MyAssignmentBatch (no
+    items, no hyperlinks)."""
+
+    uuid: str
+    call_uuid: str
+    call_name: str
+    status: str
+    status_display: str
+    sent_at: WireInstant | None
+    expires_at: WireInstant | None
+    is_expired: bool
+    items_count: int
+    items_pending_count: int
+    manager_notes: str
+
+
+class MyBatchDetailOut(MyBatchOut):
+    """One of the reviewer's own batches, with its items (Waldur's MyAssignmentBatchDetail)."""
+
     items: list[MyItemOut]
-
-
-class MyBatchOut(_BatchTail, _WithMyItems):
-    """One of the reviewer's own batches, with its items (my-assignment-batches)."""
 
 
 def _fields(view: BatchView, links: Links) -> dict[str, object]:
@@ -148,8 +169,25 @@ def api_batch_out(view: BatchView, links: Links | None = None) -> ApiBatchOut:
     return ApiBatchOut.model_validate({**_fields(view, links), "items": items})
 
 
-def my_batch_out(view: BatchView, links: Links | None = None) -> MyBatchOut:
-    """The retrieve form of one of the reviewer's own batches."""
-    links = links or Links.public()
-    items = [my_item_out(item, links) for item in view.items]
-    return MyBatchOut.model_validate({**_fields(view, links), "items": items})
+def my_batch_out(view: BatchView) -> MyBatchOut:
+    """The list form of one of the reviewer's own batches."""
+    batch: AssignmentBatch = view.batch
+    return MyBatchOut(
+        uuid=str(batch.uuid),
+        call_uuid=str(batch.call.uuid),
+        call_name=batch.call.name,
+        status=batch.status.value,
+        status_display=BATCH_STATUS_LABELS[batch.status],
+        sent_at=batch.sent_at,
+        expires_at=batch.expires_at,
+        is_expired=view.is_expired,
+        items_count=view.counts.total,
+        items_pending_count=view.counts.pending,
+        manager_notes=batch.manager_notes,
+    )
+
+
+def my_batch_detail_out(view: BatchView) -> MyBatchDetailOut:
+    """The retrieve form of one of the reviewer's own batches, with its items."""
+    items = [my_item_out(item) for item in view.items]
+    return MyBatchDetailOut(**my_batch_out(view).model_dump(), items=items)

@@ -15,13 +15,14 @@ from tasks.results import Unblocked
 
 #: the client parses review_uuid with UUID(...): no review yet is the nil UUID, never null
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
+#: `status_display`: Waldur's labels (the choices of its AssignmentItem.status)
 ITEM_STATUS_LABELS = {
-    ItemStatus.PENDING: "Pending",
+    ItemStatus.PENDING: "Awaiting response",
     ItemStatus.ACCEPTED: "Accepted",
     ItemStatus.DECLINED: "Declined",
-    ItemStatus.EXPIRED: "Expired",
-    ItemStatus.REASSIGNED: "Reassigned",
-    ItemStatus.COI_BLOCKED: "COI blocked",
+    ItemStatus.EXPIRED: "Expired without response",
+    ItemStatus.REASSIGNED: "Reassigned to another reviewer",
+    ItemStatus.COI_BLOCKED: "Blocked due to COI",
 }
 
 
@@ -57,10 +58,19 @@ class ApiItemOut(ItemOut):
     overridden_at: WireInstant | None
 
 
-class MyItemOut(ApiItemOut):
-    """An item of one of the reviewer's own batches."""
+class MyItemOut(BaseModel):
+    """An item of one of the reviewer's own batches: Waldur's slim MyAssignmentItem, with the
+    summary the invitation shows."""
 
+    uuid: str
+    proposal_uuid: str
+    proposal_name: str
+    proposal_slug: str
     proposal_summary: str
+    status: str
+    status_display: str
+    affinity_score: float | None
+    has_coi: bool
 
 
 class ForceUnblockedOut(ApiItemOut):
@@ -115,10 +125,21 @@ def api_item_out(view: ItemView, links: Links | None = None) -> ApiItemOut:
     return ApiItemOut.model_validate(_api_fields(view, links or Links.public()))
 
 
-def my_item_out(view: ItemView, links: Links | None = None) -> MyItemOut:
-    """The JSON of an item of the reviewer's own batch."""
-    fields = _api_fields(view, links or Links.public())
-    return MyItemOut.model_validate({**fields, "proposal_summary": view.summary_for_reviewer})
+def my_item_out(view: ItemView) -> MyItemOut:
+    """The JSON of an item of the reviewer's own batch (no hyperlinks: Waldur's slim shape)."""
+    item: AssignmentItem = view.item
+    proposal: Proposal = item.proposal
+    return MyItemOut(
+        uuid=str(item.uuid),
+        proposal_uuid=str(proposal.uuid),
+        proposal_name=proposal.name,
+        proposal_slug=proposal.slug,
+        proposal_summary=view.summary_for_reviewer,
+        status=item.status.value,
+        status_display=ITEM_STATUS_LABELS[item.status],
+        affinity_score=item.affinity_score,
+        has_coi=bool(item.has_coi),
+    )
 
 
 def force_unblocked_out(

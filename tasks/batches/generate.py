@@ -51,18 +51,24 @@ class PoolMember:
     capacity: int
 
 
-def resolve_call_proposals(call: Call, tokens: Sequence[str]) -> list[Proposal]:
-    """The call's proposals named by `tokens`, in input order, without repeats.
+def resolve_call_proposals(
+    call: Call, tokens: Sequence[str], *, drop_unknown: bool = False
+) -> list[Proposal]:
+    """The call's proposals named by `tokens`, in input order, without repeats; with
+    `drop_unknown`, ids that name no proposal at all are left out.
 
-    ValidationFailed naming `proposal_uuids` if any is unknown or belongs to another call.
+    ValidationFailed naming `proposal_uuids` if any belongs to another call, or (without
+    `drop_unknown`) is unknown.
     """
     wanted = list(dict.fromkeys(str(t) for t in tokens))
-    found, missing = resolve_ids(Proposal, wanted)
-    missing += [t for t, p in found.items() if p.call_id != call.id]
-    if missing:
-        message = f"not proposals of this call: {', '.join(missing)}"
+    found, unknown = resolve_ids(Proposal, wanted)
+    refused = [t for t, p in found.items() if p.call_id != call.id]
+    if not drop_unknown:
+        refused = unknown + refused
+    if refused:
+        message = f"not proposals of this call: {', '.join(refused)}"
         raise ValidationFailed([{"field": "proposal_uuids", "message": message}])
-    return [found[t] for t in wanted]
+    return [found[t] for t in wanted if t in found]
 
 
 def not_assignable_reason(proposal: Proposal) -> str:
@@ -84,8 +90,9 @@ def generate_assignments(
     a review for; one `algorithm` draft per pool entry (an existing one is reused). Idempotent:
     a second run finds the proposals full and creates nothing. A call without affinities gets
     them computed first (see the module docstring). Proposals left short are named
-    in `skipped` with the engine's reason. Raises NotFound (call not visible to the
-    actor) or ValidationFailed (bad proposal ids, k or algorithm), writing nothing.
+    in `skipped` with the engine's reason; ids that name no proposal are ignored. Raises
+    NotFound (call not visible to the actor) or ValidationFailed (a proposal of another call,
+    k above MAX_REVIEWERS_PER_PROPOSAL, an unknown algorithm), writing nothing.
     """
     chosen_algorithm = _check_algorithm(algorithm)
     _check_k(reviewers_per_proposal)
@@ -129,13 +136,14 @@ def _proposals_to_consider(
     call: Call, tokens: Sequence[str] | None
 ) -> tuple[list[Proposal], list[SkippedProposal]]:
     """Assignable proposals (by id), and the named ones that are not assignable, as skipped.
-    No ids (None or empty) means every proposal of the call."""
+    No ids (None or empty) means every proposal of the call; ids of no proposal at all are
+    filtered out, as Waldur filters them (so only unknown ids: nothing to process)."""
     if not tokens:
         query = Proposal.select().where(
             Proposal.call == call.id, Proposal.state.in_(list(ASSIGNABLE_PROPOSAL_STATES))
         )
         return list(query.order_by(Proposal.id)), []
-    named = resolve_call_proposals(call, tokens)
+    named = resolve_call_proposals(call, tokens, drop_unknown=True)
     ok = [p for p in named if p.state in ASSIGNABLE_PROPOSAL_STATES]
     skipped = [SkippedProposal(p, not_assignable_reason(p)) for p in named if p not in ok]
     return sorted(ok, key=lambda p: p.id), skipped

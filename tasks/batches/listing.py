@@ -3,8 +3,8 @@
 Visibility (tasks/access.py): staff see everything, a call's managers their calls' batches, a
 reviewer their own sent, responded or expired batches; anything else is NotFound. Lists offer the
 seeds/000 filters, an ordering `o` among ORDERING_KEYS (`-` for descending; default newest
-first; unset dates last in either direction) and pages of `page_size` (at most
-MAX_PAGE_SIZE; None: everything, for internal callers).
+first; unset dates last ascending, first descending, as PostgreSQL sorts them) and pages of
+`page_size` (at most MAX_PAGE_SIZE; None: everything, for internal callers).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from tasks.access import require_batch_visible, visible_batches_condition
 from tasks.batches.views import BatchView, batch_view, batch_views
 from tasks.errors import MSG_INVALID_UUID, FieldRejected, NotFound, invalid_choice, unknown_ordering
 from tasks.rows import find_batch
+from tasks.rules import REVIEWER_VISIBLE_BATCHES
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 300
@@ -81,13 +82,14 @@ def list_own_batches(
     page_size: int | None = DEFAULT_PAGE_SIZE,
     now: datetime | None = None,
 ) -> tuple[list[BatchView], int]:
-    """`my-assignment-batches/`: the sent batches addressed to `actor`'s reviewer profiles,
-    newest first, with their items (what the reviewer has to answer)."""
+    """`my-assignment-batches/`: the batches addressed to `actor`'s reviewer profiles that a
+    reviewer sees (sent, responded and expired: REVIEWER_VISIBLE_BATCHES), newest sent first,
+    with their counts and without their items (Waldur's slim list)."""
     query = _own_batches(actor)
     total = query.count()
     query = query.order_by(AssignmentBatch.sent_at.desc(), AssignmentBatch.id.desc())
     query = _page(query, page, page_size)
-    return batch_views(query, with_items=True, now=now), total
+    return batch_views(query, with_items=False, now=now), total
 
 
 def _page(query: Any, page: int, page_size: int | None) -> Any:
@@ -163,7 +165,8 @@ def _order_by(ordering: Sequence[str]) -> list[Any]:
 
 def ordering_clauses(ordering: Sequence[str], keys: dict[str, Any], model: Any) -> list[Any]:
     """ORDER BY for the `o` values (repeated or, as DRF reads them, comma-separated; `-` for
-    descending; unset values last), then by id; newest first when none is given."""
+    descending; unset values last ascending and first descending, as on PostgreSQL), then by
+    id; newest first when none is given."""
     wanted = [key.strip() for value in ordering for key in value.split(",") if key.strip()]
     if not wanted:
         return [model.created.desc(), model.id.desc()]
@@ -173,8 +176,12 @@ def ordering_clauses(ordering: Sequence[str], keys: dict[str, Any], model: Any) 
         if column is None:
             allowed = ", ".join(sorted(keys))
             raise FieldRejected("o", unknown_ordering(key, allowed))
-        direction = column.desc if key.startswith("-") else column.asc
-        out.append(direction(nulls="LAST"))
+        # where PostgreSQL (and so Django) puts NULL by default: last ascending, first
+        # descending; said explicitly so that SQLite sorts the same
+        if key.startswith("-"):
+            out.append(column.desc(nulls="FIRST"))
+        else:
+            out.append(column.asc(nulls="LAST"))
     return [*out, model.id.asc()]
 
 
@@ -201,5 +208,5 @@ def get_own_batch(actor: User, batch_uuid: str, now: datetime | None = None) -> 
 
 def _own_batches(actor: User) -> Any:
     return _batch_ids_with_reviewer().where(
-        Reviewer.user == actor.id, AssignmentBatch.status == BatchStatus.SENT
+        Reviewer.user == actor.id, AssignmentBatch.status.in_(list(REVIEWER_VISIBLE_BATCHES))
     )

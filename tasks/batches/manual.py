@@ -24,6 +24,7 @@ from tasks.errors import (
     MSG_ALREADY_IN_BATCH,
     MSG_POOL_ENTRY_NOT_ELIGIBLE,
     MSG_REVIEWER_HAS_PROPOSAL,
+    NotFound,
     RuleViolation,
     ValidationFailed,
     over_workload,
@@ -130,17 +131,21 @@ def _add(
 
 def create_batch(
     actor: User,
-    call_uuid: str,
-    reviewer_pool_entry_uuid: str,
+    call_uuid: str | None,
+    reviewer_pool_entry_uuid: str | None,
     manager_notes: str = "",
     now: datetime | None = None,
 ) -> BatchView:
     """`POST assignment-batches/`: the pool entry's open `manual` draft, created empty if it
     has none (never two manual drafts for one entry: manual assignment then fills this one).
     Non-empty `manager_notes` replace its note. Returns it with its items. NotFound unless
-    `actor` manages the call; RuleViolation (MSG_POOL_ENTRY_NOT_ELIGIBLE) for an entry that is
-    unknown, of another call or not accepted. Idempotent: a second call returns the same draft.
+    `actor` manages the call, and when no call or no pool entry is named (Waldur's body has
+    only `manager_notes`: there is no invitation to find); RuleViolation
+    (MSG_POOL_ENTRY_NOT_ELIGIBLE) for an entry that is unknown, of another call or not
+    accepted. Idempotent: a second call returns the same draft.
     """
+    if call_uuid is None or reviewer_pool_entry_uuid is None:
+        raise NotFound("call")
     with write_transaction():
         call = lock_managed_call(actor, call_uuid)
         entry = _lock_entry(call, reviewer_pool_entry_uuid)

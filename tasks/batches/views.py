@@ -28,7 +28,7 @@ from store import (
 )
 from store.clock import utcnow
 from store.enums import ItemStatus
-from tasks.eligibility import blocking_conflict_counts
+from tasks.eligibility import linked_conflict_counts
 from tasks.rules import SUMMARY_LEVELS
 
 Overrider = User.alias("overrider")
@@ -56,7 +56,7 @@ class ItemCounts:
 @dataclass(frozen=True)
 class ItemView:
     """An item with its batch (uuid), proposal and its call, review and overrider read, and
-    `coi_count`: how many linked conflict records still block it (pending or recused)."""
+    `coi_count`: how many conflict records are linked to it, of any status (as Waldur counts)."""
 
     item: AssignmentItem
     coi_count: int
@@ -159,7 +159,7 @@ def _items_by_batch(ids: list[int]) -> dict[int, list[ItemView]]:
 
 def _with_conflicts(items: Iterable[AssignmentItem]) -> list[ItemView]:
     rows = list(items)
-    conflicts = blocking_conflict_counts([item.id for item in rows])
+    conflicts = linked_conflict_counts([item.id for item in rows])
     return [ItemView(item, conflicts.get(item.id, 0)) for item in rows]
 
 

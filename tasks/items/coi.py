@@ -42,10 +42,12 @@ from tasks.rules import COI_DECISIONS, RECUSABLE_ITEMS
 def force_unblock(
     actor: User, item_uuid: str, override_reason: str, now: datetime | None = None
 ) -> Unblocked:
-    """coi_blocked -> pending (a call manager), recording override_reason, override_by (the
-    actor) and override_at (now); the item keeps has_coi and may then be accepted despite the
-    conflict. Refuses a blank reason (FieldRejected on override_reason), then any other status
-    (MSG_FORCE_UNBLOCK_NOT_BLOCKED). Not idempotent: a second force-unblock is refused."""
+    """coi_blocked -> pending with has_coi cleared (a call manager), recording
+    override_reason, override_by (the actor) and override_at (now), as Waldur does; the item
+    may then be accepted despite the conflict. Its conflict records stay linked (the override
+    is on the record, so `coi_count` is unchanged). Refuses a blank reason (FieldRejected on
+    override_reason), then any other status (MSG_FORCE_UNBLOCK_NOT_BLOCKED). Not idempotent:
+    a second force-unblock is refused."""
     current = now or utcnow()
     with write_transaction():
         found = find_item(item_uuid)
@@ -59,6 +61,7 @@ def force_unblock(
         save_item(
             item,
             status=ItemStatus.PENDING,
+            has_coi=False,
             override_reason=override_reason,
             override_by=actor.id,
             override_at=current,

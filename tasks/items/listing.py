@@ -3,10 +3,10 @@ delete, are in tasks/items/answers.py).
 
 Visibility is the batches' (tasks/access.py): an item is seen by whoever may see its batch;
 anything else is NotFound. Lists offer the filters of `ItemFilters`, an ordering `o` among
-ORDERING_KEYS (`-` for descending; default newest first; unset values last in either
-direction) and pages of `page_size` (at most MAX_PAGE_SIZE), in a constant number of queries
-whatever the page size: the count, the page's ids, the items with their relations, their
-conflict counts.
+ORDERING_KEYS (`-` for descending; default newest first; unset values last ascending, first
+descending, as PostgreSQL sorts them) and pages of `page_size` (at most MAX_PAGE_SIZE), in a
+constant number of queries whatever the page size: the count, the page's ids, the items with
+their relations, their conflict counts.
 
 The items come back as tasks.batches.views.ItemView rows; api/serializers/items.py turns
 them into the JSON of the API.

@@ -174,17 +174,42 @@ def test_the_batch_names_its_call_reviewer_creator_and_labels(world: BatchWorld)
         "rita@example.org",
         str(world.reviewer.uuid),
     )
-    assert (body["status"], body["status_display"]) == ("draft", "Draft")
-    assert (body["source"], body["source_display"]) == ("algorithm", "Algorithm")
+    assert (body["status"], body["status_display"]) == ("draft", "Draft - pending approval")
+    assert (body["source"], body["source_display"]) == ("algorithm", "Algorithm-generated")
     assert body["created_by_name"] == "Mona Manager"
     assert (body["sent_at"], body["expires_at"], body["is_expired"]) == (None, None, False)
+
+
+def test_every_status_and_source_is_labelled_as_waldur_labels_it(world: BatchWorld) -> None:
+    batch_labels, item_labels = {}, {}
+    for status in BatchStatus:
+        AssignmentBatch.update(status=status).execute()
+        batch_labels[status.value] = batch_json(world.batch)["status_display"]
+    for item_status in ItemStatus:
+        AssignmentItem.update(status=item_status).execute()
+        item_labels[item_status.value] = batch_json(world.batch)["items"][0]["status_display"]
+    assert batch_labels == {
+        "draft": "Draft - pending approval",
+        "sent": "Sent to reviewer",
+        "responded": "Reviewer responded",
+        "expired": "Invitation expired",
+        "cancelled": "Cancelled by manager",
+    }
+    assert item_labels == {
+        "pending": "Awaiting response",
+        "accepted": "Accepted",
+        "declined": "Declined",
+        "expired": "Expired without response",
+        "reassigned": "Reassigned to another reviewer",
+        "coi_blocked": "Blocked due to COI",
+    }
 
 
 def test_a_batch_without_creator_has_null_created_by_and_an_empty_name(db: Database) -> None:
     batch = make_assignment_batch(make_call(), source=BatchSource.MANUAL)
     body = batch_json(batch)
     assert (body["created_by"], body["created_by_name"]) == (None, "")
-    assert body["source_display"] == "Manual"
+    assert body["source_display"] == "Manually assigned"
 
 
 def test_counts_follow_item_statuses_and_is_expired_follows_the_clock(world: BatchWorld) -> None:
@@ -228,10 +253,11 @@ def test_an_item_shows_its_review_coi_count_and_affinity(world: BatchWorld) -> N
     assert (items[0]["review_uuid"], items[0]["affinity_score"]) == (str(review.uuid), 0.75)
     assert items[0]["review"] == f"{PUBLIC_URL}/api/proposal-reviews/{review.uuid}/"
     assert (items[0]["status"], items[0]["status_display"]) == ("accepted", "Accepted")
+    # every linked record counts, the dismissed one too (Waldur's coi_count)
     assert (items[2]["has_coi"], items[2]["coi_count"], items[2]["status_display"]) == (
         True,
-        1,
-        "COI blocked",
+        2,
+        "Blocked due to COI",
     )
     assert (items[1]["review"], items[1]["coi_count"]) == (None, 0)
 

@@ -5,12 +5,14 @@ parses into the client's models."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
+from waldur_api_client import errors
 from waldur_api_client.api.assignment_batches import (
     assignment_batches_cancel,
     assignment_batches_count,
@@ -134,13 +136,21 @@ def test_the_call_level_functions_generate_assign_manually_and_send_all(
         200,
         SendAllAssignmentBatchesResponse,
     )
-    assert sent.batches_sent >= 3
+    assert sent.batches_sent >= 3 and isinstance(sent.skipped, int)
     assert BatchRow.select().where(BatchRow.status == BatchStatus.DRAFT).count() == 0
 
 
 @pytest.mark.usefixtures("stub_broker")
 def test_every_assignment_batch_operation_parses(session: Session) -> None:
     world, client = session.world, session.manager
+    with pytest.raises(errors.UnexpectedStatus) as waldurs:  # 404: the refusal it documents
+        assignment_batches_create.sync_detailed(
+            client=client, body=AssignmentBatchRequest(manager_notes="Welcome")
+        )
+    assert (waldurs.value.status_code, json.loads(waldurs.value.content)) == (
+        404,
+        {"detail": "Not found."},
+    )
     body = AssignmentBatchRequest(manager_notes="Welcome")
     body["call_uuid"] = str(world.call.uuid)
     body["reviewer_pool_entry_uuid"] = str(world.entries[0].uuid)
@@ -197,6 +207,11 @@ def test_every_assignment_batch_operation_parses(session: Session) -> None:
         list,
     )
     assert [r.uuid for r in rows] == [uuid] and isinstance(rows[0], AssignmentBatchList)
+    assert (created.status_display, created.source_display) == (
+        "Draft - pending approval",
+        "Manually assigned",
+    )
+    assert rows[0].status_display == "Sent to reviewer"
     assert assignment_batches_count.sync(client=client, status=[AssignmentBatchStatus.SENT]) == 1
     ok(assignment_batches_cancel.sync_detailed(uuid, client=client), 200, MessageResponse)
     destroyed = assignment_batches_destroy.sync_detailed(uuid, client=client)
@@ -229,6 +244,13 @@ def test_every_my_assignment_batch_operation_parses(session: Session) -> None:
         MyAssignmentBatchDetail,
     )
     assert one.uuid == mine[0].uuid and len(one.items) == 2
+    # Waldur's slim shapes, nothing besides
+    assert mine[0].additional_properties == {} and one.additional_properties == {}
+    assert [item.additional_properties for item in one.items] == [{}, {}]
+    assert (mine[0].status_display, one.items[0].status_display) == (
+        "Sent to reviewer",
+        "Awaiting response",
+    )
     assert {item.proposal_summary for item in one.items} == {""}  # titles only
 
 

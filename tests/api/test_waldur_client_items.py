@@ -116,6 +116,7 @@ def test_retrieve_parses_into_an_item_with_absolute_urls(clients: Clients) -> No
     item = clients.items[2]
     parsed = assignment_items_retrieve.sync_detailed(client=clients.reviewer, uuid=item.uuid).parsed
     assert isinstance(parsed, AssignmentItem) and parsed.status == AssignmentItemStatus.COI_BLOCKED
+    assert parsed.status_display == "Blocked due to COI"
     assert parsed.url.startswith(clients.manager._base_url + "/api/assignment-items/")
 
 
@@ -179,6 +180,7 @@ def test_the_manager_force_unblocks_and_gets_the_item_back(clients: Clients) -> 
     ).parsed
     assert isinstance(parsed, AssignmentItem) and parsed.status == AssignmentItemStatus.PENDING
     assert parsed.override_reason == "Checked" and parsed.overridden_at is not None
+    assert parsed.status_display == "Awaiting response" and parsed.has_coi is False
 
 
 def test_the_manager_deletes_an_item_of_a_draft_batch(clients: Clients) -> None:

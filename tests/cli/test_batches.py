@@ -18,11 +18,17 @@ from store import AssignmentBatch, Notification, User
 from store.clock import utcnow
 from store.enums import BatchStatus
 from tasks.batches.listing import get_batch
-from tasks.errors import MSG_CANCELLED, MSG_EXTEND_NOT_ALLOWED, MSG_SEND_NOT_DRAFT
+from tasks.errors import (
+    MSG_CANCELLED,
+    MSG_EXTEND_NOT_ALLOWED,
+    MSG_SEND_NOT_DRAFT,
+    SKIP_NO_PENDING_ITEMS,
+)
 from tests.builders import (
     BatchWorld,
     build_batch_world,
 )
+from tests.factories import make_assignment_batch
 from workers.redis_keys import MAIL_QUEUE
 
 
@@ -76,7 +82,7 @@ def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: Bat
     }
     assert [i["proposal_name"] for i in body["items"]] == ["Qubits", "Gates", "Blocked one"]
     code, out, _ = batches(runner, "show", str(world.batch.uuid))
-    assert code == 0 and "Blocked one" in out and "COI blocked" in out and "Thanks!" in out
+    assert code == 0 and "Blocked one" in out and "Blocked due to COI" in out and "Thanks!" in out
 
 
 def test_send_sends_the_batch_and_hands_the_invitation_to_the_workers(
@@ -99,10 +105,12 @@ def test_send_all_reports_what_it_sent(
     world: BatchWorld,
     stub_broker: StubBroker,
 ) -> None:
+    empty = make_assignment_batch(world.call)
     code, out, _ = batches(runner, "send-all", world.call.public_id, "--json")
-    assert (code, json.loads(out)) == (0, {"batches_sent": 1, "skipped": []})
+    assert (code, json.loads(out)) == (0, {"batches_sent": 1, "skipped": 1})
     code, out, _ = batches(runner, "send-all", str(world.call.uuid))
     assert code == 0 and "0 batch(es) sent." in out
+    assert f"skipped {empty.uuid}: {SKIP_NO_PENDING_ITEMS}" in out
 
 
 def test_cancel_and_then_extend_print_the_domain_messages(

@@ -75,15 +75,16 @@ def test_a_manager_creates_an_empty_manual_draft_for_a_pool_entry(
     assert again.json()["uuid"] == created["uuid"]  # one open manual draft per pool entry
 
 
-def test_create_names_its_missing_fields_and_refuses_non_managers(
+def test_create_with_waldurs_body_alone_is_404_and_refuses_non_managers(
     client: TestClient, world: BatchWorld
 ) -> None:
-    response = client.post(BATCHES, json={"manager_notes": "x"}, headers=with_token(world.manager))
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"] == ["call_uuid", "reviewer_pool_entry_uuid"]
+    before = AssignmentBatch.select().count()
+    entry_only = {"reviewer_pool_entry_uuid": str(world.fresh().reviewer_pool_entry.uuid)}
+    for body in ({"manager_notes": "x"}, {}, {"call_uuid": str(world.call.uuid)}, entry_only):
+        response = client.post(BATCHES, json=body, headers=with_token(world.manager))
+        assert (response.status_code, response.json()) == (404, {"detail": "Not found."}), body
     entry = world.fresh().reviewer_pool_entry
     body = {"call_uuid": str(world.call.uuid), "reviewer_pool_entry_uuid": str(entry.uuid)}
-    before = AssignmentBatch.select().count()
     for user in (world.reviewer_user, world.other_manager):
         assert client.post(BATCHES, json=body, headers=with_token(user)).status_code == 404
     assert AssignmentBatch.select().count() == before

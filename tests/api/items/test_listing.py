@@ -88,7 +88,11 @@ def test_a_listed_item_has_every_field_of_the_published_model(
     ).json()
     assert set(row) == ITEM_KEYS
     assert row["url"].endswith(f"/api/assignment-items/{world.draft_item.uuid}/")
-    assert (row["status"], row["status_display"], row["review"]) == ("pending", "Pending", None)
+    assert (row["status"], row["status_display"], row["review"]) == (
+        "pending",
+        "Awaiting response",
+        None,
+    )
     assert (row["review_uuid"], row["override_reason"], row["overridden_at"]) == (
         NIL_UUID,
         "",
@@ -160,7 +164,7 @@ def test_a_min_affinity_score_that_is_not_a_finite_number_is_a_validation_error(
 # --- ordering and pages -----------------------------------------------------------------------
 
 
-def test_ordering_by_affinity_score_puts_unscored_items_last_both_ways(
+def test_unscored_items_sort_last_ascending_and_first_descending_as_on_postgresql(
     api_client: TestClient, world: ItemsWorld
 ) -> None:
     def ordered(o: str) -> list[str]:
@@ -169,7 +173,7 @@ def test_ordering_by_affinity_score_puts_unscored_items_last_both_ways(
 
     first, second, unscored = world.items
     assert ordered("affinity_score") == ids(second, first, unscored)
-    assert ordered("-affinity_score") == ids(first, second, unscored)
+    assert ordered("-affinity_score") == ids(unscored, first, second)
 
 
 def test_comma_separated_ordering_keys_are_read_like_repeated_ones(

@@ -22,6 +22,7 @@ from store.enums import (
 from store.workload import workloads
 from tasks.batches.generate import generate_assignments
 from tasks.errors import ValidationFailed
+from tasks.rules import MAX_REVIEWERS_PER_PROPOSAL
 from tests.builders import PoolWorld, build_pool_world, pending_items, reviewers_per_proposal
 from tests.factories import (
     make_affinity,
@@ -177,6 +178,28 @@ def test_a_subset_is_processed_and_unassignable_proposals_are_skipped(world: Poo
             "reason": "proposal is draft; only submitted or in_review proposals are assigned",
         }
     ]
+
+
+def test_ids_of_no_proposal_are_filtered_out_as_waldur_filters_them(world: PoolWorld) -> None:
+    unknown = "5f0c1c4e-0000-4000-8000-000000000000"
+    tokens = [unknown, str(world.proposals[1].uuid), "no-such-proposal"]
+    answer = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=tokens)
+    assert (answer.proposals_processed, answer.items_created) == (1, 2)
+    nothing = generate_assignments(world.staff, str(world.call.uuid), proposal_uuids=[unknown])
+    assert (nothing.proposals_processed, nothing.items_created, nothing.skipped) == (0, 0, [])
+    assert set(reviewers_per_proposal(world.call)) == {world.proposals[1].id}
+
+
+@pytest.mark.parametrize(("k", "accepted"), [(MAX_REVIEWERS_PER_PROPOSAL, True), (21, False)])
+def test_reviewers_per_proposal_goes_up_to_waldurs_twenty(
+    world: PoolWorld, k: int, accepted: bool
+) -> None:
+    if accepted:
+        generate_assignments(world.staff, str(world.call.uuid), reviewers_per_proposal=k)
+        return
+    with pytest.raises(ValidationFailed) as caught:
+        generate_assignments(world.staff, str(world.call.uuid), reviewers_per_proposal=k)
+    assert caught.value.body()["error"]["fields"] == ["reviewers_per_proposal"]
 
 
 def test_a_proposal_of_another_call_is_a_validation_error(world: PoolWorld) -> None:

@@ -112,10 +112,10 @@ def test_lists_order_by_the_chosen_keys_and_paginate_with_a_total(world: BatchWo
         str(world.batch.uuid),
     ]
     rows, _ = list_batches(world.manager, ordering=["-expires_at"], page_size=None)
-    assert [str(r.batch.uuid) for r in rows] == [
+    assert [str(r.batch.uuid) for r in rows] == [  # NULL first descending, as PostgreSQL
+        str(world.batch.uuid),
         str(later.uuid),
         str(earlier.uuid),
-        str(world.batch.uuid),
     ]
     page, total = list_batches(world.manager, ordering=["expires_at"], page=2, page_size=2)
     assert (total, [str(r.batch.uuid) for r in page]) == (3, [str(world.batch.uuid)])
@@ -131,19 +131,22 @@ def test_the_default_order_is_newest_first(world: BatchWorld) -> None:
     assert [str(r.batch.uuid) for r in rows] == [str(newer.uuid), str(world.batch.uuid)]
 
 
-def test_my_batches_are_the_reviewers_own_sent_ones_newest_first_with_items(
+def test_my_batches_are_the_reviewers_own_visible_ones_newest_first_with_counts(
     world: BatchWorld,
 ) -> None:
     sent_batch(world)
     newer = make_assignment_batch(
         make_call(), world.reviewer, status=BatchStatus.SENT, sent_at=NOW + timedelta(days=1)
     )
-    make_assignment_batch(make_call(), world.reviewer, status=BatchStatus.EXPIRED, sent_at=NOW)
+    expired = make_assignment_batch(
+        make_call(), world.reviewer, status=BatchStatus.EXPIRED, sent_at=NOW - timedelta(days=20)
+    )
+    make_assignment_batch(make_call(), world.reviewer, status=BatchStatus.CANCELLED, sent_at=NOW)
     make_assignment_batch(world.call, status=BatchStatus.SENT, sent_at=NOW)
     rows, total = list_own_batches(world.reviewer_user)
     assert (total, [str(r.batch.uuid) for r in rows]) == (
-        2,
-        [str(newer.uuid), str(world.batch.uuid)],
+        3,
+        [str(newer.uuid), str(world.batch.uuid), str(expired.uuid)],
     )
-    assert len(rows[1].items) == 3
+    assert (rows[1].counts.total, rows[1].items) == (3, [])
     assert list_own_batches(world.manager) == ([], 0)

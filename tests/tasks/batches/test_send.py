@@ -25,7 +25,7 @@ from tasks.errors import (
     RuleViolation,
 )
 from tasks.mail.outbox import EnqueueInsideTransactionError
-from tasks.results import deliver
+from tasks.results import SkippedBatch, deliver
 from tests.builders import (
     NOW,
     BatchWorld,
@@ -114,10 +114,8 @@ def test_send_all_sends_every_draft_with_a_pending_item_and_says_why_it_skipped_
     other_call = make_assignment_batch(make_call())
     make_assignment_item(other_call)
     result = send_all(world.manager, str(world.call.uuid), now=NOW)
-    assert sent_all_out(result).model_dump(mode="json") == {
-        "batches_sent": 2,
-        "skipped": [{"batch_uuid": str(only_blocked.uuid), "reason": SKIP_NO_PENDING_ITEMS}],
-    }
+    assert result.skipped == [SkippedBatch(str(only_blocked.uuid), SKIP_NO_PENDING_ITEMS)]
+    assert sent_all_out(result).model_dump(mode="json") == {"batches_sent": 2, "skipped": 1}
     assert len(result.notification_ids) == 2
     statuses = {b.id: b.status for b in AssignmentBatch.select()}
     assert statuses[world.batch.id] == statuses[second.id] == BatchStatus.SENT
@@ -127,7 +125,7 @@ def test_send_all_sends_every_draft_with_a_pending_item_and_says_why_it_skipped_
 def test_send_all_twice_sends_nothing_the_second_time(world: BatchWorld) -> None:
     send_all(world.manager, str(world.call.uuid), now=NOW)
     again = send_all(world.manager, str(world.call.uuid), now=NOW)
-    assert sent_all_out(again).model_dump(mode="json") == {"batches_sent": 0, "skipped": []}
+    assert sent_all_out(again).model_dump(mode="json") == {"batches_sent": 0, "skipped": 0}
     assert Notification.select().count() == 1
 
 
@@ -140,14 +138,12 @@ def test_send_all_with_batch_uuids_sends_only_those_and_skips_the_unsendable(
     foreign = make_assignment_batch(make_call())
     asked = [str(world.batch.uuid), str(sent.uuid), str(foreign.uuid), "nonsense"]
     result = send_all(world.manager, world.call.public_id, asked, NOW)
-    assert sent_all_out(result).model_dump(mode="json") == {
-        "batches_sent": 1,
-        "skipped": [
-            {"batch_uuid": str(sent.uuid), "reason": MSG_SEND_NOT_DRAFT},
-            {"batch_uuid": str(foreign.uuid), "reason": SKIP_NOT_FOUND},
-            {"batch_uuid": "nonsense", "reason": SKIP_NOT_FOUND},
-        ],
-    }
+    assert result.skipped == [
+        SkippedBatch(str(sent.uuid), MSG_SEND_NOT_DRAFT),
+        SkippedBatch(str(foreign.uuid), SKIP_NOT_FOUND),
+        SkippedBatch("nonsense", SKIP_NOT_FOUND),
+    ]
+    assert sent_all_out(result).model_dump(mode="json") == {"batches_sent": 1, "skipped": 3}
     assert AssignmentBatch.get_by_id(untouched.id).status == BatchStatus.DRAFT
 
 

@@ -74,7 +74,7 @@ def test_force_unblock_makes_a_blocked_item_pending_and_records_the_override(
 
     assert (result.item.id, result.status) == (item.id, ItemStatus.PENDING)
     after = fresh(item)
-    assert (after.status, after.has_coi) == (ItemStatus.PENDING, True)
+    assert (after.status, after.has_coi) == (ItemStatus.PENDING, False)
     assert (after.override_reason, after.override_by_id, after.override_at) == (
         "Known, harmless",
         inv.manager.id,
