@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import CHALLENGE, NotAuthenticated
-from tasks.errors import ReviewqError, ValidationFailed
+from tasks.errors import BrokerUnavailable, ReviewqError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +25,24 @@ def _field(loc: tuple[object, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def broker_unavailable(request: Request, exc: BrokerUnavailable) -> JSONResponse:
+    """503 with Retry-After, in the error shape of the path's API family: DRF's `{"detail"}`
+    under /api/ (seeds/000), the seeds/004 envelope elsewhere."""
+    seeds_000 = request.url.path.startswith("/api/")
+    body = {"detail": exc.message} if seeds_000 else exc.body()
+    headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain errors, validation errors and HTTP errors to their JSON envelopes."""
 
     @app.exception_handler(ReviewqError)
-    async def domain_error(_request: Request, exc: ReviewqError) -> JSONResponse:
+    async def domain_error(request: Request, exc: ReviewqError) -> JSONResponse:
         # a 401 names the scheme to authenticate with, as DRF's TokenAuthentication does
         headers = CHALLENGE if isinstance(exc, NotAuthenticated) else None
+        if isinstance(exc, BrokerUnavailable):
+            return broker_unavailable(request, exc)
         return JSONResponse(exc.body(), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.context import console, err_console, open_store
+from cli.context import broker_required, console, err_console, open_store
 from cli.output import assign_result_tables, print_error_body, print_json
 from store.enums import RequestStatus
 from tasks.producers import enqueue_assign_reviews
@@ -83,7 +83,8 @@ def assign_command(
         )
     )
     open_store()
-    request = enqueue_assign_reviews(body, idempotency_key=idempotency_key)
+    with broker_required():
+        request = enqueue_assign_reviews(body, idempotency_key=idempotency_key)
     if no_wait:
         print_json(
             {"id": str(request.uuid), "status": request.status.value}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -12,6 +14,7 @@ from config import get_settings
 from store import User
 from store.db import connect_database
 from store.migrations import migrate
+from tasks.errors import BrokerUnavailable
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,3 +52,19 @@ def acting_user(username: str | None) -> User:
         )
         raise typer.Exit(2)
     return staff
+
+
+@contextlib.contextmanager
+def broker_required() -> Iterator[None]:
+    """Turn an unreachable broker into one clear line on stderr and exit status 1."""
+    try:
+        yield
+    except BrokerUnavailable:
+        url = get_settings().effective_redis_url
+        err_console.print(
+            f"the task queue (Redis at {url}) is unreachable; the request is recorded and "
+            "queued: start Redis (or set REDIS_URL) and run the command again",
+            markup=False,
+            soft_wrap=True,  # one line, whatever the terminal's width
+        )
+        raise typer.Exit(1) from None

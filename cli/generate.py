@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 
 from api.serializers.answers import manual_out
-from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
+from cli.context import (
+    AsUser,
+    JsonFlag,
+    acting_user,
+    broker_required,
+    console,
+    err_console,
+    open_store,
+)
 from cli.output import print_json, wire
 from store.enums import RequestStatus
 from tasks.batches.manual import create_manual_assignment
@@ -71,15 +79,16 @@ def generate_command(
     """Queue generate-assignments for a call (draft batches) and, unless --no-wait, print it."""
     open_store()
     user = acting_user(as_user)
-    request = enqueue_generate(
-        call,
-        acting_user=str(user.uuid),
-        proposal_uuids=proposal or None,
-        reviewers_per_proposal=reviewers_per_proposal,
-        algorithm=algorithm,
-        idempotency_key=idempotency_key,
-        requested_by=user.id,
-    )
+    with broker_required():
+        request = enqueue_generate(
+            call,
+            acting_user=str(user.uuid),
+            proposal_uuids=proposal or None,
+            reviewers_per_proposal=reviewers_per_proposal,
+            algorithm=algorithm,
+            idempotency_key=idempotency_key,
+            requested_by=user.id,
+        )
     if no_wait:
         if as_json:
             print_json({"id": str(request.uuid), "status": request.status.value})

@@ -58,6 +58,19 @@ class ReviewersNotFound(ReviewqError):
         super().__init__("Some reviewer IDs were not found", invalidIds=invalid_ids)
 
 
+class BrokerUnavailable(ReviewqError):
+    """The request was recorded but its message could not reach the broker: 503, try again
+    (with the same Idempotency-Key the retry sends the recorded request, not a new one)."""
+
+    code = "BROKER_UNAVAILABLE"
+    http_status = 503
+    #: seconds a caller should wait before trying again (the Retry-After header)
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__("The task queue is unavailable; try again shortly.")
+
+
 class RequestFailedInternally(ReviewqError):
     """The request kept failing for reasons the caller did not cause (retries exhausted)."""
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
+from dramatiq.errors import BrokerError
+
 from store import AssignmentRequest
 from store.enums import FINISHED_REQUEST_STATUSES, RequestKind
 from tasks.actors import assign_reviews, generate_assignments
+from tasks.errors import BrokerUnavailable
 from tasks.messages import message_for
 from tasks.requests.lifecycle import submit_request
 from workers.broker import LazyActor
@@ -29,12 +33,19 @@ def enqueue_request(
     idempotency_key: str | None = None,
     requested_by: int | None = None,
 ) -> AssignmentRequest:
-    """Record a request of `kind` and send its message once the row is committed."""
+    """Record a request of `kind` and send its message once the row is committed.
+
+    Raises BrokerUnavailable when the message cannot reach Redis; the request row stays
+    `queued`, and a retry with the same idempotency key sends it again.
+    """
     request, _created = submit_request(
         kind, body, idempotency_key=idempotency_key, requested_by=requested_by
     )
     if request.status not in FINISHED_REQUEST_STATUSES:
-        ACTORS[kind].send(message_for(request))
+        try:
+            ACTORS[kind].send(message_for(request))
+        except (redis.RedisError, BrokerError) as exc:
+            raise BrokerUnavailable() from exc
     return request
 
 

@@ -91,6 +91,19 @@ def stub_broker() -> Iterator[Any]:
     broker.close()
 
 
+@pytest.fixture
+def unreachable_broker() -> Iterator[Any]:
+    """A Redis broker on a port nothing listens on, as the process's broker for one test."""
+    from tests.builders import free_port
+    from workers.broker import build_broker, get_broker, set_broker
+
+    previous = get_broker()
+    broker = build_broker(f"redis://127.0.0.1:{free_port()}/0")
+    set_broker(broker)
+    yield broker
+    set_broker(previous)
+
+
 def use_public_url(monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[str]:
     """PUBLIC_URL = `url` until the generator is closed (the settings read it afresh)."""
     monkeypatch.setenv("PUBLIC_URL", url)
