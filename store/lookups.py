@@ -19,20 +19,32 @@ def as_uuid(token: str) -> uuid.UUID | None:
         return None
 
 
+def storable(token: str) -> bool:
+    """Whether `token` could be a stored external id: PostgreSQL text holds no NUL character
+    (and refuses a query that carries one), so a token with one names no record."""
+    return "\x00" not in token
+
+
 def resolve_ids(model: type[M], tokens: Sequence[str]) -> tuple[dict[str, M], list[str]]:
-    """Map each token to its record; return the found ones and, in input order, the missing."""
+    """Map each token to its record; return the found ones and, in input order, the missing.
+
+    A token that no record can carry (a NUL in it) is missing without reaching the database.
+    """
     wanted = list(dict.fromkeys(tokens))
     uuids = {t: u for t in wanted if (u := as_uuid(t)) is not None}
     found: dict[str, M] = {}
     for chunk_start in range(0, len(wanted), 500):
         chunk = wanted[chunk_start : chunk_start + 500]
+        external = [t for t in chunk if storable(t)]
         chunk_uuids = [uuids[t] for t in chunk if t in uuids]
-        condition = model.external_id.in_(chunk)
+        if not external and not chunk_uuids:
+            continue
+        condition = model.external_id.in_(external)
         if chunk_uuids:
             condition = condition | model.uuid.in_(chunk_uuids)
         by_uuid = {uuids[t]: t for t in chunk if t in uuids}
         for row in model.select().where(condition):
-            if row.external_id in chunk:
+            if row.external_id in external:
                 found[row.external_id] = row
             if row.uuid in by_uuid:
                 found[by_uuid[row.uuid]] = row
