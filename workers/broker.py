@@ -117,9 +117,8 @@ def install() -> None:
 class LazyActor(Generic[P, R]):
     """An actor whose dramatiq Actor is made on the current broker when first needed.
 
-    It has the Actor methods reviewq uses (`send`, `send_with_options`, `message`,
-    `message_with_options`), `fn`, `actor_name` and `queue_name`, and calling it runs the
-    function in-process.
+    It has the Actor methods reviewq uses (`send`, `send_with_options`), `fn`, `actor_name`
+    and `queue_name`, and calling it runs the function in-process.
     """
 
     def __init__(self, fn: Callable[P, R], options: dict[str, Any]) -> None:
@@ -145,18 +144,8 @@ class LazyActor(Generic[P, R]):
     def actor(self) -> dramatiq.Actor[Any, Any]:
         return self.bind(get_broker())
 
-    @property
-    def broker(self) -> dramatiq.Broker:
-        return self.actor.broker
-
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.fn(*args, **kwargs)
-
-    def message(self, *args: Any, **kwargs: Any) -> dramatiq.Message[Any]:
-        return self.actor.message(*args, **kwargs)
-
-    def message_with_options(self, **options: Any) -> dramatiq.Message[Any]:
-        return self.actor.message_with_options(**options)
 
     def send(self, *args: Any, **kwargs: Any) -> dramatiq.Message[Any]:
         return self.actor.send(*args, **kwargs)
