@@ -2,44 +2,58 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 
 from cli.affinities import affinities_app
 from cli.assign import assign_command
 from cli.batches import batches_app
-from cli.context import console, open_store
+from cli.config import config_command
+from cli.context import console
 from cli.dead_letters import dead_letters_app
 from cli.demo.command import demo_command
+from cli.errors import ReportingGroup
 from cli.generate import generate_command, manual_assign_command
 from cli.load import load_command
 from cli.match import match_command
+from cli.migrate import migrate_command
 from cli.requests import requests_app
 from cli.scheduler import scheduler_app
 from cli.stats import stats_command
 from cli.users import user_app
 from cli.worker import worker_command
-from store.migrations import migrate as apply_migrations
 
 app = typer.Typer(
     name="reviewq",
     help="reviewq: assign proposals and reviews to reviewers through a task queue.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=ReportingGroup,
 )
 
 
-@app.command()
-def migrate() -> None:
-    """Apply the database schema migrations that are not applied yet."""
-    open_store(apply_migrations=False)
-    applied = apply_migrations()
-    if applied:
-        for name in applied:
-            console.print(f"applied: {name}")
-    else:
-        console.print("schema is up to date")
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"reviewq {version('reviewq')}", markup=False, highlight=False)
+        raise typer.Exit()
 
 
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """reviewq: assign proposals and reviews to reviewers through a task queue."""
+
+
+app.command(name="migrate")(migrate_command)
+app.command(name="config")(config_command)
 app.command(name="assign")(assign_command)
 app.add_typer(requests_app, name="requests")
 app.command(name="stats")(stats_command)
