@@ -179,9 +179,33 @@ RECORD_MODELS: dict[str, type[Record]] = {
 ARRAYS = tuple(RECORD_MODELS)  # also the order in which they are written
 
 
+@dataclass(frozen=True)
+class InvalidRecord:
+    """A record that failed record-level validation, kept so that one pass reports everything:
+    its identities still name a record (so references to it are not "unknown"), and the
+    references it makes are still checked."""
+
+    array: str
+    index: int
+    raw: dict[str, Any]
+
+    def text(self, name: str) -> str | None:
+        """The field `name` when it is a non-empty string, else None."""
+        value = self.raw.get(name)
+        return value if isinstance(value, str) and value else None
+
+    def texts(self, name: str) -> list[tuple[int, str]]:
+        """The non-empty strings of the list field `name`, with their positions."""
+        value = self.raw.get(name)
+        if not isinstance(value, list):
+            return []
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, str) and v]
+
+
 @dataclass
 class DataFile:
-    """The records of a data file that passed record-level validation, with their indexes."""
+    """The records of a data file that passed record-level validation, with their indexes,
+    and those that did not (`invalid`)."""
 
     users: list[Indexed[UserRecord]] = field(default_factory=list)
     reviewers: list[Indexed[ReviewerRecord]] = field(default_factory=list)
@@ -191,6 +215,7 @@ class DataFile:
     conflicts: list[Indexed[ConflictRecord]] = field(default_factory=list)
     affinities: list[Indexed[AffinityRecord]] = field(default_factory=list)
     reviews: list[Indexed[ReviewRecord]] = field(default_factory=list)
+    invalid: list[InvalidRecord] = field(default_factory=list)
 
 
 def parse_document(document: Any) -> tuple[DataFile, list[RecordError]]:
@@ -218,6 +243,8 @@ def parse_document(document: Any) -> tuple[DataFile, list[RecordError]]:
             errors += problems
             if record is not None:
                 valid.append((index, record))
+            elif isinstance(item, dict):
+                parsed.invalid.append(InvalidRecord(array, index, item))
         errors += _duplicate_identities(array, valid)
     return parsed, errors
 

@@ -31,6 +31,7 @@ from tasks.imports.data_file import (
     DataFile,
     IdentifiedRecord,
     Indexed,
+    InvalidRecord,
     PoolRecord,
     UserRecord,
 )
@@ -152,6 +153,7 @@ def plan_load(parsed: DataFile) -> LoadPlan:
     plan = LoadPlan({kind: Catalog(MODELS[kind]) for kind in SINGULAR})
     for array in ("users", "reviewers", "calls", "proposals", "reviews"):
         _register(plan, array, getattr(parsed, array))
+    _register_invalid(plan, parsed.invalid)
     _resolve_references(plan, parsed)
     _check_proposal_calls(plan, parsed)
     _check_natural_keys(plan, parsed)
@@ -171,6 +173,14 @@ def _register(plan: LoadPlan, array: str, records: list[Indexed[IdentifiedRecord
             tokens += [row.external_id, str(row.uuid)] if row else []
             plan.catalogs[array].add(tokens, keys[index], row.id if row else None)
     plan.record_keys[array] = keys
+
+
+def _register_invalid(plan: LoadPlan, invalid: list[InvalidRecord]) -> None:
+    """The identities of records that failed validation still name a record of the file."""
+    for record in invalid:
+        if record.array in plan.catalogs:
+            tokens = [record.text(name) for name in ("external_id", "uuid", "username")]
+            plan.catalogs[record.array].add(tokens, f"x:{record.array}[{record.index}]", None)
 
 
 def _match_existing(
@@ -246,6 +256,14 @@ def _resolve_references(plan: LoadPlan, parsed: DataFile) -> None:
                     uses[kind].append((array, index, name, token))
     for index, call in parsed.calls:
         uses["users"] += [("calls", index, f"managers.{i}", t) for i, t in enumerate(call.managers)]
+    for bad in parsed.invalid:
+        for name, kind in REFERENCES.get(bad.array, ()):
+            if (text := bad.text(name)) is not None:
+                uses[kind].append((bad.array, bad.index, name, text))
+        if bad.array == "calls":
+            uses["users"] += [
+                ("calls", bad.index, f"managers.{i}", t) for i, t in bad.texts("managers")
+            ]
     for kind, kind_uses in uses.items():
         missing = plan.catalogs[kind].resolve({use[3] for use in kind_uses})
         plan.errors += [

@@ -131,6 +131,29 @@ def test_dangling_references_are_named_with_the_unknown_id(db: Database) -> None
     assert User.select().count() == 0
 
 
+def test_one_pass_names_the_references_of_a_record_that_is_bad_for_another_reason(
+    db: Database,
+) -> None:
+    document = good_document()
+    document["pool"][0].update(max_assignments="5", reviewer="user_404")
+    document["calls"][0].update(name="", managers=["u_admin", "u_nobody"])
+    document["reviewers"][0]["email"] = "not-an-address"
+    reviewer = document["reviewers"][0]["external_id"]
+    document["affinities"][0]["reviewer"] = reviewer
+    with pytest.raises(DataFileError) as raised:
+        load_data(document)
+    messages = {str(e) for e in raised.value.errors}
+    assert "pool[0].reviewer: unknown reviewer 'user_404'" in messages
+    assert "calls[0].managers.1: unknown user 'u_nobody'" in messages
+    assert located(raised.value) == {
+        ("pool", 0, "max_assignments"),
+        ("pool", 0, "reviewer"),
+        ("calls", 0, "name"),
+        ("calls", 0, "managers.1"),
+        ("reviewers", 0, "email"),
+    }, "a reference to a record that is itself bad is not 'unknown'"
+
+
 def test_references_to_rows_already_stored_resolve_by_external_id_or_uuid(db: Database) -> None:
     call = make_call(external_id="call_9")
     proposal = make_proposal(call, external_id="p_9")
