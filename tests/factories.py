@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from store import (
@@ -261,31 +258,6 @@ def good_document() -> dict[str, Any]:
             }
         ],
     }
-
-
-def document_as_csv(document: dict[str, Any], directory: Path) -> Path:
-    """Write a document as one CSV per array (lists `;`-joined, objects as JSON)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for array, records in document.items():
-        columns = list(dict.fromkeys(key for record in records for key in record))
-        rows = [{c: csv_cell(record.get(c)) for c in columns} for record in records]
-        with (directory / f"{array}.csv").open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-    return directory
-
-
-def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return str(value)
 
 
 def every_row() -> dict[str, list[dict[str, Any]]]:

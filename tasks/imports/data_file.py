@@ -387,3 +387,42 @@ def _json_or_text(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def write_csv_directory(document: dict[str, Any], directory: Path) -> list[Path]:
+    """The CSV form of `document` (module doc): one `<array>.csv` per non-empty array, that
+    `read_csv_directory` reads back to the same records. Returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for array, model in RECORD_MODELS.items():
+        records: list[dict[str, Any]] = document.get(array) or []
+        if not records:
+            continue
+        present = {name for record in records for name in record}
+        columns = [name for name in model.model_fields if name in present]
+        path = directory / f"{array}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            for record in records:
+                writer.writerow({name: _cell_text(record.get(name)) for name in columns})
+        written.append(path)
+    return written
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if all(isinstance(v, str) and ";" not in v and not v.startswith("[") for v in value):
+            return ";".join(value)
+        if all(isinstance(v, dict) and set(v) == {"keyword", "proficiency"} for v in value):
+            parts = [f"{v['keyword']}:{v['proficiency']}" for v in value]
+            if all(";" not in part for part in parts):
+                return ";".join(parts)
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)

@@ -13,8 +13,9 @@ from cli.app import app
 from cli.demo.sample import sample_document
 from store import CallManager, Review, User
 from store.migrations import ALL_MODELS
+from tasks.imports.data_file import write_csv_directory
 from tasks.users import authenticate
-from tests.factories import document_as_csv, every_row, good_document
+from tests.factories import every_row, good_document
 
 
 @pytest.fixture
@@ -65,7 +66,8 @@ def test_a_bad_file_prints_every_error_to_stderr_exits_1_and_writes_nothing(
 def test_a_csv_directory_loads_the_same_rows_as_its_json_document(
     runner: CliRunner, tmp_path: Path, small_sample: dict[str, Any]
 ) -> None:
-    directory = document_as_csv(small_sample, tmp_path / "csv")
+    directory = tmp_path / "csv"
+    write_csv_directory(small_sample, directory)
     from_csv = runner.invoke(app, ["load", str(directory)])
     assert from_csv.exit_code == 0, from_csv.output
     loaded = every_row()

@@ -11,8 +11,13 @@ import pytest
 
 from store.enums import Proficiency, ReviewState
 from tasks.errors import DataFileError, RecordError
-from tasks.imports.data_file import parse_document, read_csv_directory, read_data_file
-from tests.factories import document_as_csv, good_document
+from tasks.imports.data_file import (
+    parse_document,
+    read_csv_directory,
+    read_data_file,
+    write_csv_directory,
+)
+from tests.factories import good_document
 
 
 def errors_of(document: dict[str, Any]) -> set[tuple[str, int | None, str]]:
@@ -211,7 +216,11 @@ def test_a_csv_directory_holds_the_same_records_as_the_json_document(tmp_path: P
     from cli.demo.sample import sample_document
 
     document = sample_document(3, reviewers=12, proposals=20, reviews=30)
+    document["proposals"][0]["keywords"] = ["semi;colon", "[bracketed]"]  # written as JSON
+    document["reviewers"][0]["expertise"] = [{"keyword": "a;b", "proficiency": "expert"}]
+    written = write_csv_directory(document, tmp_path)
+    assert {path.stem for path in written} == {name for name, rows in document.items() if rows}
     from_json, json_errors = parse_document(document)
-    from_csv, csv_errors = parse_document(read_csv_directory(document_as_csv(document, tmp_path)))
+    from_csv, csv_errors = parse_document(read_csv_directory(tmp_path))
     assert json_errors == csv_errors == []
     assert from_csv == from_json
