@@ -16,6 +16,7 @@ from cli.dead_letters import dead_letters_app
 from cli.demo.command import demo_command
 from cli.errors import ReportingGroup
 from cli.generate import generate_command, manual_assign_command
+from cli.items import items_app
 from cli.load import load_command
 from cli.match import match_command
 from cli.migrate import migrate_command
@@ -63,6 +64,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 app.command(name="load")(load_command)
 app.add_typer(user_app, name="user")
 app.add_typer(batches_app, name="batches")
+app.add_typer(items_app, name="items")
 app.command(name="match")(match_command)
 app.add_typer(scheduler_app, name="scheduler")
 app.command(name="generate")(generate_command)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.context import broker_required, console, err_console, open_store
-from cli.output import assign_result_tables, print_error_body, print_json
+from cli.output import assign_result_tables, print_error, print_json
 from store.enums import RequestStatus
 from tasks.producers import enqueue_assign_reviews
 from tasks.requests.lifecycle import RequestTimeout, wait_for_request
@@ -23,6 +23,19 @@ def _read_body(path: Path) -> Any:
     except json.JSONDecodeError as exc:
         err_console.print(f"--file: {path} is not JSON: {exc.msg} at line {exc.lineno}")
     raise typer.Exit(2)
+
+
+# The seeds/004 fields each flag sets, so that errors name the flags (a --file names its own).
+ASSIGN_FLAGS = {
+    "reviewIds": "--review",
+    "assignmentStrategy.type": "--strategy",
+    "assignmentStrategy.pool": "--reviewer",
+    "assignmentStrategy.assignTo": "--reviewer",
+    "assignmentStrategy.maxPerReviewer": "--max-per-reviewer",
+    "priority": "--priority",
+    "deadline": "--deadline",
+    "notifyReviewers": "--notify/--no-notify",
+}
 
 
 def _body_from_flags(
@@ -98,12 +111,16 @@ def assign_command(
     except RequestTimeout as exc:
         err_console.print(f"{exc}; is a worker running? (`reviewq worker`)")
         raise typer.Exit(3) from None
+    succeeded = request.status == RequestStatus.SUCCEEDED
     if as_json:
         print_json(request.result)
-    elif request.status == RequestStatus.SUCCEEDED:
+    elif succeeded:
         for table in assign_result_tables(request.result):
             console.print(table)
     else:
-        print_error_body(request.result)
-    if request.status != RequestStatus.SUCCEEDED:
+        print_error(request.result, None if file else ASSIGN_FLAGS)
+    if not succeeded:
+        raise typer.Exit(1)
+    if not request.result.get("assigned"):
+        err_console.print("nothing was assigned: every review failed (see the table)")
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ workers only after the use case has committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -20,7 +20,9 @@ from rich.text import Text
 from api.serializers.answers import cancelled_out, extended_out, sent_all_out, sent_out
 from api.serializers.batches import batch_detail_out, batch_out
 from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
+from cli.ids import full_id
 from cli.output import print_json, wire
+from store import AssignmentBatch
 from tasks.batches.actions import cancel_batch, extend_deadline
 from tasks.batches.listing import BatchFilters, get_batch, list_batches
 from tasks.batches.send import send_all, send_batch
@@ -32,7 +34,7 @@ batches_app = typer.Typer(
 )
 
 T = TypeVar("T")
-BatchId = Annotated[str, typer.Argument(help="The batch's uuid.")]
+BatchId = Annotated[str, typer.Argument(help="The batch's uuid (or a unique start of it).")]
 
 
 def fail(message: str) -> NoReturn:
@@ -40,12 +42,13 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def run(use_case: Callable[[], T]) -> T:
-    """Run a use case; a refusal prints its domain message and exits 1."""
+def run(use_case: Callable[[], T], flags: Mapping[str, str] | None = None) -> T:
+    """Run a use case; a refusal prints its domain message and exits 1. A refused field is
+    named by its command-line flag where `flags` maps the API's field name to one."""
     try:
         return use_case()
     except FieldRejected as exc:
-        fail(f"{exc.field}: {exc.message}")
+        fail(f"{(flags or {}).get(exc.field, exc.field)}: {exc.message}")
     except ReviewqError as exc:
         fail(exc.message)
 
@@ -100,6 +103,7 @@ def show_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = Fal
     """Show one batch with its items."""
     open_store()
     actor = acting_user(as_user)
+    batch = full_id(AssignmentBatch, batch, what="batch")
     body = wire(batch_detail_out(run(lambda: get_batch(actor, batch))))
     if as_json:
         print_json(body)
@@ -120,6 +124,7 @@ def send_command(
     """Send a draft batch: the reviewer gets the invitation e-mail."""
     open_store()
     actor = acting_user(as_user)
+    batch = full_id(AssignmentBatch, batch, what="batch")
     result = run(lambda: send_batch(actor, batch, manager_notes=note))
     body = wire(sent_out(result))
     finish(result, body, as_json, f"{body['detail']} Expires at {body['expires_at']}.")
@@ -137,7 +142,8 @@ def send_all_command(
     """Send every draft batch of a call that has a pending item."""
     open_store()
     actor = acting_user(as_user)
-    result = run(lambda: send_all(actor, call, batch or None))
+    batches = [full_id(AssignmentBatch, b, what="batch") for b in batch or ()]
+    result = run(lambda: send_all(actor, call, batches or None))
     body = wire(sent_all_out(result))
     lines = [f"{body['batches_sent']} batch(es) sent."]
     # the JSON counts the skipped batches; the typed result still says which and why
@@ -150,6 +156,7 @@ def cancel_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = F
     """Cancel a draft or sent batch."""
     open_store()
     actor = acting_user(as_user)
+    batch = full_id(AssignmentBatch, batch, what="batch")
     result = run(lambda: cancel_batch(actor, batch))
     body = wire(cancelled_out(result))
     finish(result, body, as_json, body["message"])
@@ -167,6 +174,7 @@ def extend_command(
     """Move the deadline of a sent or expired batch (an expired one is sent again)."""
     open_store()
     actor = acting_user(as_user)
+    batch = full_id(AssignmentBatch, batch, what="batch")
     try:
         deadline = datetime.fromisoformat(expires_at)
     except ValueError:
@@ -179,7 +187,8 @@ def extend_command(
 
 def batches_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(rows)} assignment batch(es)")
-    for column in ("uuid", "call", "reviewer", "status", "source", "pending/items", "expires"):
+    table.add_column("uuid", no_wrap=True)  # whole, so that it can be copied
+    for column in ("call", "reviewer", "status", "source", "pending/items", "expires"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -196,7 +205,8 @@ def batches_table(rows: list[dict[str, Any]]) -> Table:
 
 def items_table(items: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(items)} item(s)")
-    for column in ("uuid", "proposal", "status", "affinity", "COI", "review"):
+    table.add_column("uuid", no_wrap=True)
+    for column in ("proposal", "status", "affinity", "COI", "review"):
         table.add_column(column)
     for item in items:
         score = item["affinity_score"]

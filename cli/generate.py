@@ -20,24 +20,12 @@ from cli.context import (
     err_console,
     open_store,
 )
-from cli.output import print_json, wire
+from cli.output import print_error, print_json, wire
 from store.enums import RequestStatus
 from tasks.batches.manual import create_manual_assignment
 from tasks.errors import ReviewqError
 from tasks.producers import enqueue_generate
 from tasks.requests.lifecycle import RequestTimeout, wait_for_request
-
-
-def print_error(body: dict[str, Any]) -> None:
-    """Any error body of the API: {"error": {code, message, ...}}, {"error": msg}, {"detail"}."""
-    error = body.get("error", body.get("detail", body))
-    if isinstance(error, dict):
-        text = f"{error.get('code', 'ERROR')}: {error.get('message', '')}"
-        if error.get("fields"):
-            text += f" (fields: {', '.join(error['fields'])})"
-    else:
-        text = str(error)
-    err_console.print(text, markup=False, highlight=False)
 
 
 def generate_summary(body: dict[str, Any]) -> str:
@@ -55,6 +43,19 @@ def skipped_table(skipped: list[dict[str, Any]]) -> Table:
     for row in skipped:
         table.add_row(row["proposal_name"], row["proposal_uuid"], row["reason"])
     return table
+
+
+GENERATE_FLAGS = {
+    "proposal_uuids": "--proposal",
+    "reviewers_per_proposal": "--reviewers-per-proposal",
+    "algorithm": "--algorithm",
+}
+MANUAL_FLAGS = {
+    "reviewer_pool_entry_uuid": "--pool-entry",
+    "proposal_uuids": "--proposal",
+    "manager_notes": "--notes",
+    "override_workload_limit": "--override-workload-limit",
+}
 
 
 def generate_command(
@@ -112,7 +113,7 @@ def _print_generated(body: dict[str, Any], as_json: bool, succeeded: bool) -> No
         if body["skipped_proposals"]:
             console.print(skipped_table(body["skipped_proposals"]))
     else:
-        print_error(body)
+        print_error(body, GENERATE_FLAGS)
     if not succeeded:
         raise typer.Exit(1)
 
@@ -144,7 +145,7 @@ def manual_assign_command(
         if as_json:
             print_json(exc.body())
         else:
-            print_error(exc.body())
+            print_error(exc.body(), MANUAL_FLAGS)
         raise typer.Exit(1) from None
     answer = wire(manual_out(result))
     if as_json:

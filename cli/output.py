@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 from rich.table import Table
 
-from cli.context import console
+from cli.context import err_console
 
 
 def print_json(value: Any) -> None:
@@ -45,9 +46,24 @@ def assign_result_tables(body: dict[str, Any]) -> list[Table]:
     return [assignments, summary]
 
 
-def print_error_body(body: dict[str, Any]) -> None:
-    error = body.get("error", {})
-    console.print(f"[red]{error.get('code', 'ERROR')}[/]: {error.get('message', '')}")
-    for key in ("invalidIds", "fields"):
-        if error.get(key):
-            console.print(f"  {key}: {', '.join(map(str, error[key]))}")
+def with_flags(text: str, flags: Mapping[str, str] | None) -> str:
+    """`text` with each API field name replaced by the command-line flag that sets it."""
+    for name, flag in sorted((flags or {}).items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(rf"(?<![\w.-]){re.escape(name)}\b", flag, text)
+    return text
+
+
+def print_error(body: dict[str, Any], flags: Mapping[str, str] | None = None) -> None:
+    """An error body of the API on stderr: the seeds/004 envelope `{"error": {code, message,
+    ...}}`, `{"error": msg}` or `{"detail": msg}`; the fields it names are given as the flags
+    of this command (`flags`: API field -> flag) where the command has them."""
+    error = body.get("error", body.get("detail", body))
+    if isinstance(error, dict):
+        text = f"{error.get('code', 'ERROR')}: {error.get('message', '')}"
+        if error.get("invalidIds"):
+            text += f" (ids: {', '.join(map(str, error['invalidIds']))})"
+        if error.get("fields"):
+            text += f" (fields: {', '.join(error['fields'])})"
+    else:
+        text = str(error)
+    err_console.print(with_flags(text, flags), markup=False, highlight=False)

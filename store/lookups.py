@@ -52,6 +52,30 @@ def resolve_ids(model: type[M], tokens: Sequence[str]) -> tuple[dict[str, M], li
     return found, missing
 
 
+UUID_HEX_DIGITS = 32
+
+
+def uuids_starting_with(model: type[BaseModel], prefix: str, limit: int = 2) -> list[uuid.UUID]:
+    """Up to `limit` uuids of `model` that begin with `prefix` (hex digits, dashes ignored),
+    read as a range on the unique index: the same query on SQLite and PostgreSQL."""
+    digits = prefix.replace("-", "").lower()
+    if (
+        not digits
+        or len(digits) > UUID_HEX_DIGITS
+        or any(c not in "0123456789abcdef" for c in digits)
+    ):
+        return []
+    low = uuid.UUID(digits.ljust(UUID_HEX_DIGITS, "0"))
+    high = uuid.UUID(digits.ljust(UUID_HEX_DIGITS, "f"))
+    query = (
+        model.select(model.uuid)
+        .where(model.uuid.between(low, high))
+        .order_by(model.uuid)
+        .limit(limit)
+    )
+    return [row.uuid for row in query]
+
+
 def resolve_id(model: type[M], token: str) -> M | None:
     found, _ = resolve_ids(model, [token])
     return found.get(token)

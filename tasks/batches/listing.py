@@ -71,7 +71,7 @@ def list_batches(
     query = _filtered(_visible(actor), filters)
     total = query.count()
     query = query.order_by(*_order_by(ordering))
-    query = _page(query, page, page_size)
+    query = page_of(query, page, page_size)
     return batch_views(query, with_items=with_items, now=now), total
 
 
@@ -88,11 +88,12 @@ def list_own_batches(
     query = _own_batches(actor)
     total = query.count()
     query = query.order_by(AssignmentBatch.sent_at.desc(), AssignmentBatch.id.desc())
-    query = _page(query, page, page_size)
+    query = page_of(query, page, page_size)
     return batch_views(query, with_items=False, now=now), total
 
 
-def _page(query: Any, page: int, page_size: int | None) -> Any:
+def page_of(query: Any, page: int, page_size: int | None) -> Any:
+    """Page `page` of `query` at `page_size` (clamped to MAX_PAGE_SIZE); None: every row."""
     if page_size is None:
         return query
     return query.paginate(max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE))

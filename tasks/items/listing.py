@@ -31,8 +31,8 @@ from store.enums import ItemStatus
 from tasks.access import require_batch_visible, visible_batches_condition
 from tasks.batches.listing import (
     DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     ordering_clauses,
+    page_of,
     uuid_field,
     uuid_or_external,
 )
@@ -74,7 +74,7 @@ def list_items(
     *,
     ordering: Sequence[str] = (),
     page: int = 1,
-    page_size: int = DEFAULT_PAGE_SIZE,
+    page_size: int | None = DEFAULT_PAGE_SIZE,
 ) -> tuple[list[ItemView], int]:
     """One page of the items `actor` may see that match `filters`, and their total count.
 
@@ -83,8 +83,7 @@ def list_items(
     query = _filtered(_visible(actor), filters)
     total = query.count()
     query = query.order_by(*_order_by(ordering))
-    size = min(max(page_size, 1), MAX_PAGE_SIZE)
-    ids = [row.id for row in query.paginate(max(page, 1), size)]
+    ids = [row.id for row in page_of(query, page, page_size)]
     return item_views(ids), total
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from cli.app import app
@@ -48,3 +50,19 @@ def test_a_failed_assign_request_shows_its_error_code(runner: CliRunner) -> None
     assert result.exit_code == 0, result.output
     assert '"REVIEWS_NOT_FOUND"' in result.output
     assert runner.invoke(app, ["requests", "show", "no-such-id"]).exit_code == 1
+
+
+def test_list_shows_the_newest_first_and_filters_by_status(runner: CliRunner) -> None:
+    failed = AssignmentRequest.create(kind=RequestKind.ASSIGN_REVIEWS, status=RequestStatus.FAILED)
+    queued = AssignmentRequest.create(kind=RequestKind.GENERATE_ASSIGNMENTS)
+    result = runner.invoke(app, ["requests", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in json.loads(result.stdout)] == [str(queued.uuid), str(failed.uuid)]
+    only = runner.invoke(app, ["requests", "list", "--status", "failed", "--json"])
+    assert [row["id"] for row in json.loads(only.stdout)] == [str(failed.uuid)]
+    table = runner.invoke(app, ["requests", "list"], env={"COLUMNS": "200"})
+    assert str(queued.uuid) in table.stdout and "generate_assignments" in table.stdout
+    bad = runner.invoke(app, ["requests", "list", "--status", "lost"])
+    assert bad.exit_code == 2 and "--status: 'lost'" in bad.stderr
+    shown = runner.invoke(app, ["requests", "show", str(failed.uuid)[:10]])
+    assert shown.exit_code == 0 and str(failed.uuid) in shown.stdout
