@@ -21,6 +21,7 @@ from cli.load import load_command
 from cli.match import match_command
 from cli.migrate import migrate_command
 from cli.requests import requests_app
+from cli.reviewers import reviewers_list_command
 from cli.scheduler import scheduler_app
 from cli.stats import stats_command
 from cli.users import user_app
@@ -63,6 +64,10 @@ app.command(name="demo")(demo_command)
 app.add_typer(dead_letters_app, name="dead-letters")
 app.command(name="load")(load_command)
 app.add_typer(user_app, name="user")
+app.add_typer(user_app, name="users")
+reviewers_app = typer.Typer(help="Reviewers, their workloads and pools.", no_args_is_help=True)
+reviewers_app.command(name="list")(reviewers_list_command)
+app.add_typer(reviewers_app, name="reviewers")
 app.add_typer(batches_app, name="batches")
 app.add_typer(items_app, name="items")
 app.command(name="match")(match_command)

@@ -1,13 +1,17 @@
-"""`reviewq user ...`: create users and give them API tokens (shown once, stored as a hash)."""
+"""`reviewq user ...` (also `reviewq users ...`): list users, create them and give them API
+tokens (shown once, stored as a hash)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from cli.context import console, err_console, open_store
-from store import User
+from cli.output import print_json
+from store import Call, CallManager, User
 from tasks.errors import UserError
 from tasks.users import create_user, rotate_token
 
@@ -51,3 +55,43 @@ def rotate_token_command(
         raise typer.Exit(1)
     console.print(f"new API token of {user.username}:", markup=False)
     typer.echo(rotate_token(user))
+
+
+@user_app.command("list")
+def list_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the users: staff, the calls each manages, whether they have a token."""
+    open_store()
+    managed: dict[int, list[str]] = {}
+    pairs = CallManager.select(CallManager.user, Call.external_id, Call.uuid).join(Call).tuples()
+    for user_id, external_id, call_uuid in pairs:
+        managed.setdefault(user_id, []).append(external_id or str(call_uuid))
+    rows = [
+        {
+            "uuid": str(user.uuid),
+            "username": user.username,
+            "full_name": user.full_name,
+            "email": user.email,
+            "is_staff": user.is_staff,
+            "manages": sorted(managed.get(user.id, [])),
+            "has_token": user.token_hash is not None,
+        }
+        for user in User.select().order_by(User.username)
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} user(s)")
+    table.add_column("uuid", no_wrap=True)
+    for column in ("username", "name", "e-mail", "role", "token"):
+        table.add_column(column)
+    for row in rows:
+        role = "staff" if row["is_staff"] else ", ".join(row["manages"]) or "-"
+        table.add_row(
+            row["uuid"],
+            Text(row["username"]),
+            Text(row["full_name"]),
+            Text(row["email"]),
+            Text(role),
+            "yes" if row["has_token"] else "no",
+        )
+    console.print(table)
