@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.metrics import HttpMetrics, build_registry
 
 
 def create_app() -> FastAPI:
     """The ASGI app of the `web` process (uvicorn `api.app:create_app --factory`)."""
+    from api.operations import router as operations_router
     from api.routers import ROUTERS
 
     app = FastAPI(
@@ -21,4 +23,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(operations_router)
+    app.state.metrics_registry = build_registry()
+    app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
     return app

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import redis
 import typer
-from peewee import fn
 from rich.table import Table
 
 from cli.context import console, open_store
@@ -14,13 +13,9 @@ from cli.output import print_json
 from config import get_settings
 from store import AssignmentBatch, AssignmentRequest, Notification, Reviewer
 from store.workload import workloads
+from tasks.stats import by_status
 from workers.admin import queue_depths
 from workers.redis_keys import QUEUES
-
-
-def _by_status(model: Any) -> dict[str, int]:
-    rows = model.select(model.status, fn.COUNT(model.id)).group_by(model.status).tuples()
-    return {str(status.value if hasattr(status, "value") else status): n for status, n in rows}
 
 
 def _queues() -> list[dict[str, Any]]:
@@ -40,9 +35,9 @@ def collect_stats(top: int) -> dict[str, Any]:
     return {
         "queues": _queues(),
         "workload": [{"reviewer": names.get(r) or str(r), "workload": n} for r, n in busiest],
-        "batches": _by_status(AssignmentBatch),
-        "requests": _by_status(AssignmentRequest),
-        "notifications": _by_status(Notification),
+        "batches": by_status(AssignmentBatch),
+        "requests": by_status(AssignmentRequest),
+        "notifications": by_status(Notification),
     }
 
 
@@ -57,13 +52,11 @@ def stats_command(
         print_json(data)
         return
     queues = Table(title="Queues")
-    for column in ("queue", "ready", "delayed", "dead"):
-        queues.add_column(column)
+    states = ("ready", "in_progress", "delayed", "dead")
+    for column in ("queue", *states):
+        queues.add_column(column.replace("_", " "))
     for row in data["queues"]:
-        queues.add_row(
-            row["queue"],
-            *(str(row.get(k, row.get("error", "?"))) for k in ("ready", "delayed", "dead")),
-        )
+        queues.add_row(row["queue"], *(str(row.get(k, row.get("error", "?"))) for k in states))
     work = Table(title=f"Workload (top {top})")
     work.add_column("reviewer")
     work.add_column("open assignments", justify="right")

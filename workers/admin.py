@@ -20,23 +20,26 @@ from workers.redis_keys import QUEUES, dq_name, queue_key, xq_name
 @dataclass(frozen=True)
 class QueueDepth:
     queue: str
-    ready: int
-    delayed: int
-    dead: int
+    ready: int  # waiting for a worker
+    delayed: int  # waiting for their time (retry backoff, delays), fetched or not
+    dead: int  # in the dead-letter queue
+    in_progress: int  # fetched by a worker and not yet acknowledged
 
 
 def queue_depths(client: redis.Redis, queues: Sequence[str] = QUEUES) -> list[QueueDepth]:
-    """Ready, delayed (retry backoff) and dead-lettered messages per queue."""
+    """Messages per queue and state, from the broker's own keys in one round trip: a message
+    is in its queue's hash from enqueue to ack and in its list until a worker fetches it."""
+    with client.pipeline(transaction=False) as pipe:
+        for name in queues:
+            pipe.llen(queue_key(name))
+            pipe.hlen(f"{queue_key(name)}.msgs")
+            pipe.hlen(f"{queue_key(dq_name(name))}.msgs")
+            pipe.zcard(queue_key(xq_name(name)))
+        answers = [int(n) for n in pipe.execute()]
     out = []
-    for name in queues:
-        out.append(
-            QueueDepth(
-                queue=name,
-                ready=int(client.llen(queue_key(name))),
-                delayed=int(client.llen(queue_key(dq_name(name)))),
-                dead=int(client.zcard(queue_key(xq_name(name)))),
-            )
-        )
+    for index, name in enumerate(queues):
+        ready, stored, delayed, dead = answers[4 * index : 4 * index + 4]
+        out.append(QueueDepth(name, ready, delayed, dead, max(0, stored - ready)))
     return out
 
 
