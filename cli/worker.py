@@ -21,6 +21,11 @@ def worker_command(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = get_settings()
     open_store()
-    raise typer.Exit(
-        supervise(processes or settings.worker_processes, threads or settings.worker_threads, queue)
+    code = supervise(
+        processes or settings.worker_processes,
+        threads or settings.worker_threads,
+        queue,
+        metrics_dir=settings.data_dir,
+        metrics_port=settings.worker_metrics_port,
     )
+    raise typer.Exit(code)

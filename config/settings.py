@@ -32,6 +32,17 @@ class Settings(BaseSettings):
         default=2, validation_alias=AliasChoices("REVIEWQ_WORKER_PROCESSES", "worker_processes")
     )
 
+    # Prometheus /metrics of the worker node and of the scheduler (0: not served).
+    worker_metrics_port: int = Field(
+        default=9191, ge=0, le=65535, validation_alias=AliasChoices("REVIEWQ_WORKER_METRICS_PORT")
+    )
+    scheduler_metrics_port: int = Field(
+        default=9192,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("REVIEWQ_SCHEDULER_METRICS_PORT"),
+    )
+
     # The scheduler daemon (scheduler/): job intervals, windows and the leader lease.
     scheduler_expiry_seconds: float = Field(
         default=60.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_EXPIRY_SECONDS")

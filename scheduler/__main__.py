@@ -23,7 +23,9 @@ def main() -> int:
     client = redis.Redis.from_url(
         settings.effective_redis_url, socket_timeout=5, socket_connect_timeout=5
     )
-    return build_daemon(settings, client).serve()
+    daemon = build_daemon(settings, client)
+    daemon.metrics.serve(settings.scheduler_metrics_port)
+    return daemon.serve()
 
 
 if __name__ == "__main__":

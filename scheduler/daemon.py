@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config import Settings
 from scheduler.jobs import JOBS, JobOptions, JobReport
 from scheduler.leader import LeaderLease, claim_fire
+from scheduler.metrics import SchedulerMetrics
 from store.clock import utcnow
 from store.db import database
 
@@ -69,6 +70,7 @@ class SchedulerDaemon:
         *,
         renew_every: timedelta,
         clock: Callable[[], datetime] = utcnow,
+        metrics: SchedulerMetrics | None = None,
     ) -> None:
         self.client = client
         self.lease = lease
@@ -76,6 +78,8 @@ class SchedulerDaemon:
         self.options = options
         self.renew_every = renew_every
         self.clock = clock
+        self.metrics = metrics or SchedulerMetrics()
+        self.metrics.declare([job.name for job in jobs])
         self.stopping = threading.Event()
         self.scheduler = self._build_scheduler()
 
@@ -94,7 +98,9 @@ class SchedulerDaemon:
                 report = JOBS[job.name](now, self.options)
         except Exception:
             logger.exception("scheduler job %s failed; the next fire retries", job.name)
+            self.metrics.ran(job.name, "failed", self._lag(now, job))
             return None
+        self.metrics.ran(job.name, "succeeded", self._lag(now, job))
         # Quiet ticks go to DEBUG: a 30-second sweep would otherwise fill the log.
         level = logging.INFO if any(report.counts.values()) else logging.DEBUG
         logger.log(level, "%s", report.summary())
@@ -104,8 +110,10 @@ class SchedulerDaemon:
         """Renew (or try to take) the lease until stopped; a standby polls more often."""
         while not self.stopping.is_set():
             held = self.lease.keep()
+            self.metrics.leader.set(1 if held else 0)
             self.stopping.wait(self._poll_seconds(held))
         self.lease.release()
+        self.metrics.leader.set(0)
 
     def serve(self) -> int:
         """Run until SIGTERM or SIGINT; give the lease up on the way out."""
@@ -119,6 +127,10 @@ class SchedulerDaemon:
             self.stopping.set()
             keeper.join(timeout=10)
         return 0
+
+    @staticmethod
+    def _lag(now: datetime, job: ScheduledJob) -> float:
+        return (now - fire_slot(now, job.interval)).total_seconds()
 
     def _poll_seconds(self, held: bool) -> float:
         renew = self.renew_every.total_seconds()

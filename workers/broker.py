@@ -39,6 +39,7 @@ from dramatiq.middleware import (
 
 from config import get_settings
 from workers.middleware.database_connection import DatabaseConnection
+from workers.middleware.metrics import MessageMetrics
 from workers.redis_keys import QUEUE_NAMESPACE
 
 P = ParamSpec("P")
@@ -66,6 +67,7 @@ def _middleware() -> list[dramatiq.Middleware]:
             max_retries=DEFAULT_MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS
         ),
         DatabaseConnection(),
+        MessageMetrics(),  # after Retries: it reads whether a message failed for good
     ]
 
 

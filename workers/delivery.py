@@ -44,6 +44,7 @@ from workers.mail import (
     build_email,
     transport_from_settings,
 )
+from workers.middleware.metrics import mail_deliveries
 from workers.redis_keys import MAIL_QUEUE
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,16 @@ def deliver_notification(notification_id: int) -> None:
         raise InvalidDeliveryMessageError(
             f"notification_id: expected an integer id, got {notification_id!r}"
         )
-    deliver(notification_id)
+    counted = mail_deliveries()
+    try:
+        outcome = deliver(notification_id)
+    except NotificationFailedError:
+        counted.labels("failed").inc()
+        raise
+    except dramatiq.Retry:
+        counted.labels("retried").inc()
+        raise
+    counted.labels(outcome.value).inc()
 
 
 def deliver(notification_id: int, transport: MailTransport | None = None) -> DeliveryOutcome:

@@ -13,7 +13,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import FrameType
+
+from workers.node_metrics import prepare_directory, serve
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +44,19 @@ def start_dramatiq(
     return subprocess.Popen(dramatiq_command(processes, threads), env=merged, **popen)  # type: ignore[call-overload]
 
 
-def supervise(processes: int, threads: int, queues: Sequence[str] = ()) -> int:
-    """Run `dramatiq` until SIGINT/SIGTERM, restarting it with backoff when it exits."""
+def supervise(
+    processes: int,
+    threads: int,
+    queues: Sequence[str] = (),
+    *,
+    metrics_dir: Path | None = None,
+    metrics_port: int = 0,
+) -> int:
+    """Run `dramatiq` until SIGINT/SIGTERM, restarting it with backoff when it exits; with
+    `metrics_dir`, the node's processes count into it and `metrics_port` serves their sum."""
+    if metrics_dir is not None:
+        directory = prepare_directory(metrics_dir)
+        serve(directory, metrics_port)
     stopping = False
     child: subprocess.Popen[bytes] | None = None
 
