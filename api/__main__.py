@@ -5,15 +5,24 @@ from __future__ import annotations
 import uvicorn
 
 from config import get_settings
+from config.logs import configure_logging
 from store.db import connect_database
 from store.migrations import migrate
 
 
 def main() -> None:
+    configure_logging(process="web")
     settings = get_settings()
     connect_database(settings.effective_database_url, max_connections=settings.worker_threads + 32)
     migrate()
-    uvicorn.run("api.app:create_app", factory=True, host="0.0.0.0", port=settings.port)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host="0.0.0.0",
+        port=settings.port,
+        log_config=None,  # uvicorn's loggers go through config/logs.py like every other
+        access_log=False,  # api/observe.py logs each request, with its id
+    )
 
 
 if __name__ == "__main__":

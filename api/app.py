@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.metrics import HttpMetrics, build_registry
+from api.metrics import build_registry
+from api.observe import ObservedRequests
 
 
 def create_app() -> FastAPI:
@@ -25,5 +26,5 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.include_router(operations_router)
     app.state.metrics_registry = build_registry()
-    app.add_middleware(HttpMetrics, registry=app.state.metrics_registry)
+    app.add_middleware(ObservedRequests, registry=app.state.metrics_registry)
     return app

@@ -1,10 +1,7 @@
-"""The web process's Prometheus metrics (the names are part of interfaces.md's contract).
+"""The web process's Prometheus figures read at scrape time (names part of interfaces.md; the
+HTTP request counts and latencies are api/observe.py's):
 
-- `reviewq_http_requests_total{method,route,status}` and
-  `reviewq_http_request_duration_seconds{method,route}`: counted by `HttpMetrics`, an ASGI
-  middleware; `route` is the path template the request matched (`/api/assignment-batches/{uuid}/`),
-  never a raw id, and `<unmatched>` for a path no route serves.
-- Read at scrape time from the store and the broker (`SystemCollector`, a few set-based
+- read from the store and the broker (`SystemCollector`, a few set-based
   statements and one Redis pipeline): `reviewq_queue_messages{queue,state}`,
   `reviewq_assignment_requests{kind,status}`, `reviewq_outbox_notifications{status}`,
   `reviewq_outbox_oldest_pending_seconds`, `reviewq_batches{status}`.
@@ -14,15 +11,13 @@ Each app has its own registry (built in `create_app`, nothing at import time).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import db_connection
 from config import get_settings
@@ -30,57 +25,7 @@ from store.enums import BatchStatus, NotificationStatus, RequestKind, RequestSta
 from tasks.stats import store_counts
 from workers.admin import queue_depths
 
-UNMATCHED = "<unmatched>"
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 QUEUE_STATES = ("ready", "delayed", "dead", "in_progress")
-
-
-class HttpMetrics:
-    """Counts every HTTP request by method, route template and status, and times it."""
-
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
-        self.requests = Counter(
-            "reviewq_http_requests",
-            "HTTP requests answered, by method, route template and status code.",
-            ("method", "route", "status"),
-            registry=registry,
-        )
-        self.duration = Histogram(
-            "reviewq_http_request_duration_seconds",
-            "Time to answer an HTTP request, by method and route template.",
-            ("method", "route"),
-            buckets=DURATION_BUCKETS,
-            registry=registry,
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            route = route_template(scope)
-            method = scope["method"]
-            self.requests.labels(method, route, str(status)).inc()
-            self.duration.labels(method, route).observe(time.perf_counter() - started)
-
-
-def route_template(scope: Scope) -> str:
-    """The path template of the route that served `scope` (set by Starlette's router)."""
-    route = scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return str(path) if path else UNMATCHED
 
 
 class SystemCollector(Collector):

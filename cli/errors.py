@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import redis
 import typer
 from peewee import InterfaceError, OperationalError
+from pydantic import ValidationError
 from rich.console import Console
 from typer.core import TyperGroup
 
@@ -59,6 +60,11 @@ def create_database_hint(url: str, *, as_owner: bool = False) -> str:
 
 def explain(exc: BaseException) -> str | None:
     """One line for a failure the operator can fix, None for a bug."""
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        problems = "; ".join(
+            f"{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        return f"configuration: {problems}"
     settings = get_settings()
     if isinstance(exc, UnsupportedDatabaseURL):
         return str(exc)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
 from cli.context import open_store
 from config import get_settings
+from config.logs import configure_logging
 from workers.supervisor import supervise
 
 
@@ -18,7 +18,7 @@ def worker_command(
     queue: Annotated[list[str], typer.Option("--queue", help="Only these queues.")] = [],  # noqa: B006
 ) -> None:
     """Apply migrations, then run `dramatiq` over every actor, restarting it if it dies."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(process="worker-supervisor")
     settings = get_settings()
     open_store()
     code = supervise(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     worker_processes: int = Field(
         default=2, validation_alias=AliasChoices("REVIEWQ_WORKER_PROCESSES", "worker_processes")
     )
+
+    # Structured logs (config/logs.py): json, or console (the default on a terminal).
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     # Prometheus /metrics of the worker node and of the scheduler (0: not served).
     worker_metrics_port: int = Field(

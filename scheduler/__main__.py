@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import redis
 
 from config import get_settings
+from config.logs import configure_logging
 from scheduler.daemon import build_daemon
 from store.db import connect_database
 from store.migrations import migrate
@@ -15,8 +15,7 @@ from store.migrations import migrate
 
 def main() -> int:
     """Apply migrations, then run the scheduler daemon until SIGTERM or SIGINT."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging(process="scheduler")
     settings = get_settings()
     connect_database(settings.effective_database_url, max_connections=8)
     migrate()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,8 @@ class SchedulerDaemon:
         if not self.lease.is_held():
             return None
         now = self.clock()
+        lag = self._lag(now, job)
+        started = time.perf_counter()
         try:
             ttl = 2 * job.interval + timedelta(milliseconds=self.lease.ttl_ms)
             slot = fire_slot(now, job.interval)
@@ -97,13 +100,23 @@ class SchedulerDaemon:
             with database.connection_context():
                 report = JOBS[job.name](now, self.options)
         except Exception:
-            logger.exception("scheduler job %s failed; the next fire retries", job.name)
-            self.metrics.ran(job.name, "failed", self._lag(now, job))
+            self.metrics.ran(job.name, "failed", lag)
+            logger.exception(
+                "scheduler job failed; the next fire retries",
+                extra={"job": job.name, "outcome": "failed", "lag_seconds": round(lag, 3)},
+            )
             return None
-        self.metrics.ran(job.name, "succeeded", self._lag(now, job))
-        # Quiet ticks go to DEBUG: a 30-second sweep would otherwise fill the log.
-        level = logging.INFO if any(report.counts.values()) else logging.DEBUG
-        logger.log(level, "%s", report.summary())
+        self.metrics.ran(job.name, "succeeded", lag)
+        logger.info(
+            "scheduler job run",
+            extra={
+                "job": job.name,
+                "outcome": "succeeded",
+                "counts": report.counts,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "lag_seconds": round(lag, 3),
+            },
+        )
         return report
 
     def keep_lease(self) -> None:

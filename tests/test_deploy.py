@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.app import create_app
 from config import Settings
 from scheduler.metrics import SchedulerMetrics
-from workers.middleware.metrics import MessageMetrics, mail_deliveries
+from workers.middleware.observe import ObservedMessages, mail_deliveries
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 SUFFIXES = ("_total", "_bucket", "_count", "_sum", "_created")
@@ -28,7 +28,7 @@ def exported_names(sqlite_db: Database) -> set[str]:
         client.get("/healthz")
         for family in text_string_to_metric_families(client.get("/metrics").text):
             names |= {sample.name for sample in family.samples} | {family.name}
-    worker = MessageMetrics()
+    worker = ObservedMessages()
     for metric in (worker.messages, worker.duration, worker.in_progress, mail_deliveries()):
         names |= {family.name for family in metric.describe()}
     for family in SchedulerMetrics().registry.collect():

@@ -38,8 +38,9 @@ from dramatiq.middleware import (
 )
 
 from config import get_settings
+from config.logs import configure_logging
 from workers.middleware.database_connection import DatabaseConnection
-from workers.middleware.metrics import MessageMetrics
+from workers.middleware.observe import ObservedMessages
 from workers.redis_keys import QUEUE_NAMESPACE
 
 P = ParamSpec("P")
@@ -67,7 +68,7 @@ def _middleware() -> list[dramatiq.Middleware]:
             max_retries=DEFAULT_MAX_RETRIES, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS
         ),
         DatabaseConnection(),
-        MessageMetrics(),  # after Retries: it reads whether a message failed for good
+        ObservedMessages(),  # after Retries: it reads whether a message failed for good
     ]
 
 
@@ -112,7 +113,9 @@ def set_broker(broker: dramatiq.Broker) -> None:
 
 
 def install() -> None:
-    """`dramatiq workers.broker:install tasks.actors`: the worker's broker from the settings."""
+    """`dramatiq workers.broker:install tasks.actors`: in each worker process, structured logs
+    (config/logs.py) and the broker from the settings."""
+    configure_logging(process="worker")
     get_broker()
 
 

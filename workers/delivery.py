@@ -44,7 +44,7 @@ from workers.mail import (
     build_email,
     transport_from_settings,
 )
-from workers.middleware.metrics import mail_deliveries
+from workers.middleware.observe import mail_deliveries
 from workers.redis_keys import MAIL_QUEUE
 
 logger = logging.getLogger(__name__)

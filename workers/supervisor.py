@@ -6,16 +6,21 @@ worker that is SIGKILLed by the OOM killer would otherwise take the whole node d
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
+from config.logs import chosen_format
 from workers.node_metrics import prepare_directory, serve
 
 logger = logging.getLogger(__name__)
@@ -42,6 +47,48 @@ def start_dramatiq(
     """Start one `dramatiq` command in the background (for the demo and the tests)."""
     merged = {**os.environ, **(env or {})}
     return subprocess.Popen(dramatiq_command(processes, threads), env=merged, **popen)  # type: ignore[call-overload]
+
+
+#: dramatiq's own log format (its CLI's LOGFORMAT), for the lines its main process writes
+DRAMATIQ_LINE = re.compile(
+    r"^\[(?P<time>[^\]]*)\] \[PID (?P<pid>\d+)\] \[(?P<thread>[^\]]*)\] "
+    r"\[(?P<logger>[^\]]*)\] \[(?P<level>[A-Z]+)\] (?P<message>.*)$"
+)
+
+
+def relay_lines(stream: IO[bytes] | None) -> None:
+    """Copy what `dramatiq` writes to our stderr, so that with LOG_FORMAT=json every line is
+    JSON: the worker processes already log JSON (workers.broker.install configures them);
+    anything else (dramatiq's main process, a crash's traceback) is logged again as a
+    structured line of the logger it names."""
+    if stream is None:
+        return
+    as_json = chosen_format() == "json"
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        if not as_json or _is_json_object(line):
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+            continue
+        parsed = DRAMATIQ_LINE.match(line)
+        if parsed is None:
+            logging.getLogger("dramatiq").warning(line)
+            continue
+        level = logging.getLevelName(parsed["level"])
+        logging.getLogger(parsed["logger"]).log(
+            level if isinstance(level, int) else logging.INFO,
+            parsed["message"],
+            extra={"dramatiq_pid": int(parsed["pid"])},
+        )
+
+
+def _is_json_object(line: str) -> bool:
+    if not line.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def supervise(
@@ -71,8 +118,13 @@ def supervise(
     backoff = 1.0
     while True:
         started = time.monotonic()
-        child = subprocess.Popen(dramatiq_command(processes, threads, queues))
+        child = subprocess.Popen(
+            dramatiq_command(processes, threads, queues), stderr=subprocess.PIPE
+        )
+        relay = threading.Thread(target=relay_lines, args=(child.stderr,), daemon=True)
+        relay.start()
         code = child.wait()
+        relay.join(timeout=5)
         if stopping:
             return 0
         if time.monotonic() - started > HEALTHY_RUN_SECONDS:

@@ -136,3 +136,15 @@ def test_migrate_without_the_right_to_create_says_what_to_run(
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             cur.execute(f'DROP ROLE IF EXISTS "{role}"')
         conn.close()
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    cli: tuple[CliRunner, pytest.MonkeyPatch],
+) -> None:
+    runner, monkeypatch = cli
+    monkeypatch.setenv("REVIEWQ_WORKER_METRICS_PORT", "lots")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 1
+    line = _one_line(result.output)
+    assert line.startswith("configuration: REVIEWQ_WORKER_METRICS_PORT: ")

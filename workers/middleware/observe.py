@@ -1,4 +1,5 @@
-"""Per-message Prometheus metrics of the worker processes (the names are part of interfaces.md):
+"""What a worker process says of every message: one log line (actor, message_id, request_id,
+outcome, duration_ms, attempt) and Prometheus metrics (the names are part of interfaces.md):
 
 - `reviewq_messages_total{actor,outcome}`: outcome `succeeded`, `failed` (no retry left: the
   message goes to the dead letters), `retried` (an exception with retries left) or `skipped`;
@@ -14,13 +15,17 @@ Without that variable they stay in the process (unit tests with a StubBroker).
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import cache
 from typing import Any
 
 import dramatiq
+import structlog
 from dramatiq.broker import MessageProxy
 from prometheus_client import Counter, Gauge, Histogram
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -38,9 +43,10 @@ def mail_deliveries() -> Counter:
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
 
 
-class MessageMetrics(dramatiq.Middleware):
-    """Counts and times every message; must run after Retries (it reads whether the message
-    was failed for good)."""
+class ObservedMessages(dramatiq.Middleware):
+    """Logs, counts and times every message; must run after Retries (it reads whether the
+    message was failed for good). The message's `request_id` option (the HTTP request that
+    caused it) is bound to every line logged while it runs."""
 
     def __init__(self) -> None:
         self.messages = Counter(
@@ -68,6 +74,9 @@ class MessageMetrics(dramatiq.Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._started[message.message_id] = time.perf_counter()
         self.in_progress.labels(message.actor_name).inc()
+        structlog.contextvars.bind_contextvars(
+            message_id=message.message_id, request_id=message.options.get("request_id")
+        )
 
     def after_process_message(
         self,
@@ -79,13 +88,38 @@ class MessageMetrics(dramatiq.Middleware):
     ) -> None:
         started = self._started.pop(message.message_id, None)
         actor = message.actor_name
+        seconds = 0.0 if started is None else time.perf_counter() - started
         if started is not None:
             self.in_progress.labels(actor).dec()
-            self.duration.labels(actor).observe(time.perf_counter() - started)
+            self.duration.labels(actor).observe(seconds)
         outcome = "succeeded" if exception is None else "failed" if message.failed else "retried"
         self.messages.labels(actor, outcome).inc()
+        self._log(message, outcome, seconds, exception)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         if self._started.pop(message.message_id, None) is not None:
             self.in_progress.labels(message.actor_name).dec()
         self.messages.labels(message.actor_name, "skipped").inc()
+        self._log(message, "skipped", 0.0, None)
+
+    def _log(
+        self,
+        message: MessageProxy,
+        outcome: str,
+        seconds: float,
+        exception: BaseException | None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "actor": message.actor_name,
+            "message_id": message.message_id,
+            "request_id": message.options.get("request_id"),
+            "outcome": outcome,
+            "duration_ms": round(seconds * 1000, 1),
+            # retries is counted by Retries before this runs: the attempt that just ended
+            "attempt": int(message.options.get("retries", 0)) + (0 if exception else 1),
+        }
+        if exception is not None:
+            fields["error"] = f"{type(exception).__name__}: {exception}"[:500]
+        level = logging.WARNING if outcome in ("failed", "retried") else logging.INFO
+        logger.log(level, "message processed", extra=fields)
+        structlog.contextvars.unbind_contextvars("message_id", "request_id")
