@@ -9,6 +9,7 @@ for the same slot, and a standby that takes over mid-slot does not fire that slo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -29,6 +30,7 @@ from scheduler.leader import LeaderLease, claim_fire
 from scheduler.metrics import SchedulerMetrics
 from store.clock import utcnow
 from store.db import database
+from workers import heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class SchedulerDaemon:
         self.clock = clock
         self.metrics = metrics or SchedulerMetrics()
         self.metrics.declare([job.name for job in jobs])
+        self.last_runs: dict[str, dict[str, object]] = {}  # job -> its last run, for heartbeats
         self.stopping = threading.Event()
         self.scheduler = self._build_scheduler()
 
@@ -101,12 +104,14 @@ class SchedulerDaemon:
                 report = JOBS[job.name](now, self.options)
         except Exception:
             self.metrics.ran(job.name, "failed", lag)
+            self._remember(job, now, "failed", {}, started)
             logger.exception(
                 "scheduler job failed; the next fire retries",
                 extra={"job": job.name, "outcome": "failed", "lag_seconds": round(lag, 3)},
             )
             return None
         self.metrics.ran(job.name, "succeeded", lag)
+        self._remember(job, now, "succeeded", report.counts, started)
         logger.info(
             "scheduler job run",
             extra={
@@ -124,9 +129,33 @@ class SchedulerDaemon:
         while not self.stopping.is_set():
             held = self.lease.keep()
             self.metrics.leader.set(1 if held else 0)
+            self._heartbeat(held)
             self.stopping.wait(self._poll_seconds(held))
         self.lease.release()
         self.metrics.leader.set(0)
+        with contextlib.suppress(redis.RedisError):
+            heartbeat.forget(self.client, "scheduler", self.lease.owner)
+
+    def _remember(
+        self, job: ScheduledJob, now: datetime, outcome: str, counts: dict[str, int], started: float
+    ) -> None:
+        self.last_runs[job.name] = {
+            "at": now.isoformat(),
+            "outcome": outcome,
+            "counts": counts,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+
+    def _heartbeat(self, held: bool) -> None:
+        try:
+            heartbeat.publish(
+                self.client,
+                "scheduler",
+                self.lease.owner,
+                {"leader": held, "jobs": dict(self.last_runs)},
+            )
+        except redis.RedisError as exc:
+            logger.warning("scheduler heartbeat not published: %s", exc)
 
     def serve(self) -> int:
         """Run until SIGTERM or SIGINT; give the lease up on the way out."""

@@ -39,6 +39,7 @@ from dramatiq.middleware import (
 
 from config import get_settings
 from config.logs import configure_logging
+from workers.heartbeat import WorkerHeartbeat
 from workers.middleware.database_connection import DatabaseConnection
 from workers.middleware.observe import ObservedMessages
 from workers.redis_keys import QUEUE_NAMESPACE
@@ -69,6 +70,7 @@ def _middleware() -> list[dramatiq.Middleware]:
         ),
         DatabaseConnection(),
         ObservedMessages(),  # after Retries: it reads whether a message failed for good
+        WorkerHeartbeat(),
     ]
 
 

@@ -24,8 +24,13 @@ SCHEDULER_LEADER_KEY = "reviewq:scheduler:leader"
 #: One key per (job, fire time): two leaders still cause one effect.
 SCHEDULER_FIRE_PREFIX = "reviewq:scheduler:fired:"
 
+#: Liveness of each process: `<prefix>worker:<host>:<pid>`, `<prefix>scheduler:<owner>` (a JSON
+#: value with a TTL: a process that stops renewing it disappears).
+HEARTBEAT_PREFIX = "reviewq:heartbeat:"
+
 __all__ = [
     "ASSIGNMENT_QUEUE",
+    "HEARTBEAT_PREFIX",
     "MAIL_QUEUE",
     "QUEUES",
     "QUEUE_NAMESPACE",
