@@ -121,6 +121,26 @@ def parse_request_message(args: Sequence[Any], kwargs: Mapping[str, Any]) -> Req
     return RequestMessage(raw, envelope, ValidationFailed(problems) if problems else None)
 
 
+def request_refs(args: Sequence[Any]) -> set[str]:
+    """How a request actor's arguments name their request: `id:<uuid>` and `key:<idempotency
+    key>` (what `_find_or_create` matches on), for finding the requests with a live message."""
+    message = args[0] if len(args) == 1 and isinstance(args[0], Mapping) else {}
+    refs = set()
+    if message.get("request_id"):
+        refs.add(f"id:{message['request_id']}")
+    if message.get("idempotency_key"):
+        refs.add(f"key:{message['idempotency_key']}")
+    return refs
+
+
+def refs_of(request: AssignmentRequest) -> set[str]:
+    """The refs (`request_refs`) a message for `request` could carry."""
+    refs = {f"id:{request.uuid}"}
+    if request.idempotency_key:
+        refs.add(f"key:{request.idempotency_key}")
+    return refs
+
+
 def message_for(request: AssignmentRequest) -> dict[str, Any]:
     """The actor message that runs `request`."""
     return {
