@@ -59,7 +59,7 @@ class Settings(BaseSettings):
         default=60.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_NOTICE_SECONDS")
     )
     scheduler_sweep_seconds: float = Field(
-        default=30.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_SWEEP_SECONDS")
+        default=10.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_SWEEP_SECONDS")
     )
     scheduler_lease_seconds: float = Field(
         default=15.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_LEASE_SECONDS")
@@ -70,8 +70,19 @@ class Settings(BaseSettings):
     review_deadline_reminder_days: float = Field(
         default=3.0, ge=0, validation_alias=AliasChoices("REVIEWQ_REVIEW_DEADLINE_REMINDER_DAYS")
     )
+    scheduler_redrive_seconds: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_REDRIVE_SECONDS")
+    )
+    request_redrive_after_seconds: float = Field(
+        default=60.0, ge=0, validation_alias=AliasChoices("REVIEWQ_REQUEST_REDRIVE_AFTER_SECONDS")
+    )
     outbox_redrive_after_seconds: float = Field(
-        default=120.0, ge=0, validation_alias=AliasChoices("REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS")
+        default=20.0, ge=0, validation_alias=AliasChoices("REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS")
+    )
+    # Above the delivery actor's time limit (workers/delivery.py), or a live delivery's row
+    # could be taken back and sent twice.
+    outbox_stale_claim_seconds: float = Field(
+        default=30.0, ge=25, validation_alias=AliasChoices("REVIEWQ_OUTBOX_STALE_CLAIM_SECONDS")
     )
 
     @property
