@@ -128,6 +128,13 @@ def _with_process(process: str) -> Processor:
     return add
 
 
+def current_request_id() -> str | None:
+    """The request id bound to this context: the HTTP request being answered (api/observe.py)
+    or the message being processed (workers/middleware/observe.py), else None."""
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return value if isinstance(value, str) else None
+
+
 def get_logger(name: str) -> Any:
     """A structlog logger (key-value lines) named `name`."""
     return structlog.stdlib.get_logger(name)

@@ -26,6 +26,7 @@ from store import Notification
 from store.enums import NotificationKind, NotificationStatus
 from tasks.users import create_user
 from tests.builders import REDIS_URL, free_port, stop_process_group
+from tests.factories import make_call, make_proposal, make_review, make_reviewer
 from workers.delivery import deliver_notification
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,6 +95,18 @@ def _get(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         return 0, {}  # not listening yet
 
 
+def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> int:
+    data = json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, headers={**headers, "Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=40) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = log.open("wb")
     return subprocess.Popen(
@@ -121,6 +134,8 @@ def test_every_process_logs_json_with_the_request_id_and_no_secret(
     connect_database(db_url)
     migrate()
     _user, token = create_user("ops", is_staff=True)
+    make_review(make_proposal(make_call()), "rev_log")
+    make_reviewer("ada_log", email="ada@example.org")
     body = "SECRET-BODY-0451 your personal link"
     note = Notification.create(
         kind=NotificationKind.INVITATION, recipient="r@example.org", subject="Invitation",
@@ -149,6 +164,15 @@ def test_every_process_logs_json_with_the_request_id_and_no_secret(
         assert status == 200 and headers["x-request-id"] == "trace-42"
         status, headers = _get(f"{base}/api/assignment-batches/", {"Authorization": "Token nope"})
         assert status == 401 and len(headers["x-request-id"]) == 32  # generated
+        assigned = _post(
+            f"{base}/v1/reviews/assign",
+            {
+                "reviewIds": ["rev_log"],
+                "assignmentStrategy": {"type": "specific", "assignTo": ["ada_log"]},
+            },
+            {"Authorization": f"Bearer {token}", "X-Request-ID": "trace-77"},
+        )
+        assert assigned == 200
         deliver_notification.send(note.id)
         _wait(
             lambda: Notification.get_by_id(note.id).status == NotificationStatus.SENT,
@@ -164,9 +188,14 @@ def test_every_process_logs_json_with_the_request_id_and_no_secret(
     assert traced and traced[0]["route"] == "/api/assignment-batches/"
     assert traced[0]["status"] == 200 and traced[0]["method"] == "GET"
     processed = [line for line in lines["worker"] if line["event"] == "message processed"]
-    [delivery] = [line for line in processed if line["actor"] == "deliver_notification"]
+    deliveries = [line for line in processed if line["actor"] == "deliver_notification"]
+    [delivery] = [line for line in deliveries if line.get("request_id") is None]
     assert delivery["outcome"] == "succeeded" and delivery["attempt"] == 1
     assert delivery["message_id"] and delivery["duration_ms"] >= 0
+    # the request id of the HTTP request flows into its message and the mail it caused
+    [assign] = [line for line in processed if line["actor"] == "assign_reviews"]
+    assert assign["request_id"] == "trace-77" and assign["outcome"] == "succeeded"
+    assert [line["request_id"] for line in deliveries if line["request_id"]] == ["trace-77"]
     runs = [line for line in lines["scheduler"] if line["event"] == "scheduler job run"]
     assert any(run["job"] == "sweep_outbox" and "counts" in run for run in runs)
     everything = "".join(path.read_text() for path in logs.values())

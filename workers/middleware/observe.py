@@ -25,6 +25,8 @@ import structlog
 from dramatiq.broker import MessageProxy
 from prometheus_client import Counter, Gauge, Histogram
 
+from config.logs import current_request_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,7 +48,7 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 class ObservedMessages(dramatiq.Middleware):
     """Logs, counts and times every message; must run after Retries (it reads whether the
     message was failed for good). The message's `request_id` option (the HTTP request that
-    caused it) is bound to every line logged while it runs."""
+    caused it, set when it was sent) is bound to every line logged while it runs."""
 
     def __init__(self) -> None:
         self.messages = Counter(
@@ -70,6 +72,15 @@ class ObservedMessages(dramatiq.Middleware):
             multiprocess_mode="livesum",
         )
         self._started: dict[str, float] = {}
+
+    def before_enqueue(
+        self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int
+    ) -> None:
+        """A message sent while answering a request (or processing a message) carries its
+        request id, so that the lines of the actor that runs it have it too."""
+        request_id = current_request_id()
+        if request_id is not None:
+            message.options.setdefault("request_id", request_id)
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._started[message.message_id] = time.perf_counter()
