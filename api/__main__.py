@@ -13,7 +13,16 @@ def main() -> None:
     settings = get_settings()
     connect_database(settings.effective_database_url, max_connections=settings.worker_threads + 32)
     migrate()
-    uvicorn.run("api.app:create_app", factory=True, host="0.0.0.0", port=settings.port)
+    # links honour X-Forwarded-* only when REVIEWQ_TRUST_PROXY=1 (api/serializers/links.py),
+    # so uvicorn must not rewrite the scheme from them on its own
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host="0.0.0.0",
+        port=settings.port,
+        proxy_headers=settings.trust_proxy,
+        forwarded_allow_ips="*" if settings.trust_proxy else None,
+    )
 
 
 if __name__ == "__main__":

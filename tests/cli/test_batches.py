@@ -12,6 +12,7 @@ from peewee import Database
 from typer.testing import CliRunner
 
 from api.serializers.batches import batch_detail_out
+from api.serializers.links import Links
 from cli.app import app
 from config import get_settings
 from store import AssignmentBatch, Notification, User
@@ -74,9 +75,9 @@ def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: Bat
     code, out, _ = batches(runner, "show", str(world.batch.uuid), "--json")
     assert code == 0
     body = json.loads(out)
-    expected = batch_detail_out(get_batch(world.staff, str(world.batch.uuid))).model_dump(
-        mode="json"
-    )
+    expected = batch_detail_out(
+        get_batch(world.staff, str(world.batch.uuid)), Links.public()
+    ).model_dump(mode="json")
     assert {k: v for k, v in body.items() if k != "is_expired"} == {
         k: v for k, v in expected.items() if k != "is_expired"
     }
