@@ -20,7 +20,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser
-from api.pagination import DEFAULT_PAGE_SIZE, Page, PageSize, set_list_headers
+from api.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    PageSize,
+    count_response,
+    set_list_headers,
+)
 from api.serializers.answers import (
     ExtendOut,
     MessageOut,
@@ -119,13 +125,6 @@ def batch_filters(
 
 Filters = Annotated[BatchFilters, Depends(batch_filters)]
 Ordering = Annotated[list[Token], Query(alias="o", description="Ordering (repeatable).")]
-
-
-def count_response(request: Request, *, total: int, page: int, page_size: int) -> Response:
-    """HEAD on a list: its headers, no body."""
-    response = Response(status_code=200)
-    set_list_headers(request, response, total=total, page=page, page_size=page_size)
-    return response
 
 
 @router.head(BATCHES, summary="Count assignment batches")

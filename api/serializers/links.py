@@ -26,6 +26,7 @@ REVIEWS = "proposal-reviews"
 POOL_ENTRIES = "call-reviewer-pools"
 CONFLICTS = "conflicts-of-interest"
 USERS = "users"
+REVIEWER_PROFILES = "reviewer-profiles"
 
 
 @dataclass(frozen=True)

@@ -155,9 +155,7 @@ def test_the_urls_are_absolute_and_name_the_related_records(world: BatchWorld) -
     entry = batch.reviewer_pool_entry
     assert body["url"] == f"{PUBLIC_URL}/api/assignment-batches/{batch.uuid}/"
     assert body["call"] == f"{PUBLIC_URL}/api/proposal-protected-calls/{call.uuid}/"
-    assert body["reviewer_pool_entry"] == (
-        f"{PUBLIC_URL}/api/call-reviewer-pools/{entry.uuid}/"
-    )
+    assert body["reviewer_pool_entry"] == (f"{PUBLIC_URL}/api/call-reviewer-pools/{entry.uuid}/")
     assert body["created_by"] == f"{PUBLIC_URL}/api/users/{world.manager.uuid}/"
     item = body["items"][0]
     assert item["url"] == f"{PUBLIC_URL}/api/assignment-items/{world.items[0].uuid}/"
