@@ -212,7 +212,8 @@ class PoolInvited(UseCaseResult):
 
 @dataclass(frozen=True)
 class PoolAnswered(UseCaseResult):
-    """A reviewer's answer to their pool invitation, and the conflicts they declared."""
+    """A reviewer's answer to their pool invitation, and the uuids of the conflicts their
+    declarations recorded."""
 
     entry: ReviewerPoolEntry
-    declared_conflicts: int = 0
+    declared_conflicts: list[str] = field(default_factory=list)

@@ -103,7 +103,7 @@ class PoolEntryOut(BaseModel):
 
 class InvitationAcceptedOut(BaseModel):
     detail: str
-    declared_conflicts: int
+    declared_conflicts: list[str]
 
 
 class InvitationDeclinedOut(BaseModel):

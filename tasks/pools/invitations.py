@@ -126,11 +126,11 @@ def accept_invitation(
         lock_call(entry.call_id)  # conflicts are written: before any generate reads them
         fresh = _pending(relock_pool_entry(entry))
         rows = _declared_rows(fresh, declared)
-        created = 0
+        created = []
         for row in rows:
-            created += int(
-                ConflictOfInterest.insert(**row).on_conflict_ignore().as_rowcount().execute() or 0
-            )
+            inserted = ConflictOfInterest.insert(**row).on_conflict_ignore().as_rowcount()
+            if inserted.execute():
+                created.append(_declared_uuid(row))
         save_pool_entry(fresh, invitation_status=InvitationStatus.ACCEPTED, response_date=current)
     return PoolAnswered(fresh, declared_conflicts=created)
 
@@ -184,6 +184,17 @@ def _pending(entry: ReviewerPoolEntry | None) -> ReviewerPoolEntry:
     if entry.invitation_status != InvitationStatus.PENDING:
         raise InvitationRefused("invitation_not_pending", MSG_INVITATION_NOT_PENDING)
     return entry
+
+
+def _declared_uuid(row: dict[str, object]) -> str:
+    """The uuid of the conflict just recorded for this declaration (its unique key)."""
+    found = ConflictOfInterest.get(
+        ConflictOfInterest.call == row["call"],
+        ConflictOfInterest.reviewer == row["reviewer"],
+        ConflictOfInterest.proposal == row["proposal"],
+        ConflictOfInterest.coi_type == row["coi_type"],
+    )
+    return str(found.uuid)
 
 
 def _declared_rows(
