@@ -7,12 +7,14 @@ import typer
 from cli.affinities import affinities_app
 from cli.assign import assign_command
 from cli.batches import batches_app
+from cli.conflicts import conflicts_app
 from cli.context import console, open_store
 from cli.dead_letters import dead_letters_app
 from cli.demo.command import demo_command
 from cli.generate import generate_command, manual_assign_command
 from cli.load import load_command
 from cli.match import match_command
+from cli.pool import pool_app
 from cli.requests import requests_app
 from cli.scheduler import scheduler_app
 from cli.stats import stats_command
@@ -54,6 +56,8 @@ app.add_typer(scheduler_app, name="scheduler")
 app.command(name="generate")(generate_command)
 app.command(name="manual-assign")(manual_assign_command)
 app.add_typer(affinities_app, name="affinities")
+app.add_typer(conflicts_app, name="conflicts")
+app.add_typer(pool_app, name="pool")
 
 
 def main() -> None:
