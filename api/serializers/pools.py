@@ -27,42 +27,43 @@ from tasks.errors import MSG_INVITATION_ACCEPTED, MSG_INVITATION_DECLINED
 from tasks.pools.listing import PoolEntryView
 from tasks.results import PoolAnswered
 
+#: the `*_display` labels are Waldur's (the CHOICES of proposal/enums.py)
 INVITATION_STATUS_LABELS = {
-    InvitationStatus.PENDING: "Pending",
+    InvitationStatus.PENDING: "Invitation pending",
     InvitationStatus.ACCEPTED: "Accepted",
     InvitationStatus.DECLINED: "Declined",
-    InvitationStatus.EXPIRED: "Expired",
+    InvitationStatus.EXPIRED: "Invitation expired",
 }
 COI_STATUS_LABELS = {
     CoiStatus.PENDING: "Pending review",
-    CoiStatus.DISMISSED: "Dismissed",
-    CoiStatus.WAIVED: "Waived",
-    CoiStatus.RECUSED: "Recused",
+    CoiStatus.DISMISSED: "Dismissed - not a conflict",
+    CoiStatus.WAIVED: "Waived with management plan",
+    CoiStatus.RECUSED: "Reviewer recused",
 }
 SEVERITY_LABELS = {
-    CoiSeverity.REAL: "Real",
-    CoiSeverity.APPARENT: "Apparent",
-    CoiSeverity.POTENTIAL: "Potential",
+    CoiSeverity.REAL: "Real conflict - must recuse",
+    CoiSeverity.APPARENT: "Apparent conflict - requires management",
+    CoiSeverity.POTENTIAL: "Potential conflict - disclosure only",
 }
 COI_TYPE_LABELS = {
-    "COAUTH_OLD": "Co-authorship (older)",
-    "COAUTH_RECENT": "Co-authorship (recent)",
-    "COLLAB_ACTIVE": "Active collaboration",
-    "COLLAB_GRANT": "Joint grant",
-    "COMPET": "Competitor",
-    "CONF_ATTEND": "Conference attendance",
+    "INST_SAME": "Same institution",
     "FIN_DIRECT": "Direct financial interest",
-    "INST_CONSORT": "Same consortium",
+    "REL_FAMILY": "Family relationship",
+    "ROLE_NAMED": "Named on proposal",
+    "COLLAB_ACTIVE": "Active collaboration",
+    "REL_MENTOR": "Mentor/mentee relationship",
+    "REL_SUPERVISOR": "Supervisor relationship",
+    "COAUTH_RECENT": "Recent co-authorship",
     "INST_DEPT": "Same department",
     "INST_FORMER": "Former institution",
-    "INST_SAME": "Same institution",
+    "ROLE_CONF": "Conference organizer",
+    "COLLAB_GRANT": "Grant collaboration",
     "REL_EDITORIAL": "Editorial relationship",
-    "REL_FAMILY": "Family relationship",
-    "REL_MENTOR": "Mentor relationship",
-    "REL_SUPERVISOR": "Supervisor relationship",
-    "ROLE_CONF": "Conflicting role",
-    "ROLE_NAMED": "Named in the proposal",
-    "SOC_MEMBER": "Society membership",
+    "COMPET": "Competitor",
+    "COAUTH_OLD": "Distant co-authorship",
+    "INST_CONSORT": "Consortium membership",
+    "CONF_ATTEND": "Conference participation",
+    "SOC_MEMBER": "Professional society",
 }
 
 

@@ -5,7 +5,8 @@ Visibility (tasks/access.py): staff see everything; a call's managers the call a
 proposals; a reviewer the calls whose pool holds them and the proposals their own sent,
 responded or expired batches invite them to, with what the call's `proposal_disclosure`
 shows them of each (the title always; the summary with titles_and_summaries or full_details;
-keywords and organization with full_details). Anything else is NotFound.
+keywords and organization with full_details; the title only where their item is blocked by a
+conflict of interest, as the invitation shows it). Anything else is NotFound.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from store import Call, Proposal, User
-from store.enums import CallState, Disclosure, ProposalState
+from store import AssignmentBatch, AssignmentItem, Call, Proposal, ReviewerPoolEntry, User
+from store.enums import CallState, Disclosure, ItemStatus, ProposalState
 from store.lookups import resolve_id
-from tasks.access import is_manager_of, visible_calls_condition, visible_proposals_condition
+from tasks.access import (
+    is_manager_of,
+    own_reviewer_ids,
+    visible_calls_condition,
+    visible_proposals_condition,
+)
 from tasks.batches.listing import (
     DEFAULT_PAGE_SIZE,
     choices,
@@ -26,7 +32,7 @@ from tasks.batches.listing import (
     uuid_field,
 )
 from tasks.errors import NotFound
-from tasks.rules import SUMMARY_LEVELS
+from tasks.rules import REVIEWER_VISIBLE_BATCHES, SUMMARY_LEVELS
 
 CALL_ORDERING = {"created": Call.created, "name": Call.name}
 PROPOSAL_ORDERING = {
@@ -119,10 +125,16 @@ def _proposal_views(actor: User, proposals: list[Proposal]) -> list[ProposalView
     call_ids = {p.call_id for p in proposals}
     calls = {c.id: c for c in Call.select().where(Call.id.in_(list(call_ids)))} if call_ids else {}
     managed = {cid for cid in call_ids if is_manager_of(actor, cid)}
+    unblocked = _unblocked_invitations(actor, [p.id for p in proposals if p.call_id not in managed])
     out = []
     for proposal in proposals:
         call = calls[proposal.call_id]
-        level = Disclosure.FULL_DETAILS if call.id in managed else call.proposal_disclosure
+        if call.id in managed:
+            level = Disclosure.FULL_DETAILS
+        elif proposal.id in unblocked:
+            level = call.proposal_disclosure
+        else:  # as the invitation shows a COI-blocked item: its title only
+            level = Disclosure.TITLES_ONLY
         full = level == Disclosure.FULL_DETAILS
         out.append(
             ProposalView(
@@ -134,3 +146,23 @@ def _proposal_views(actor: User, proposals: list[Proposal]) -> list[ProposalView
             )
         )
     return out
+
+
+def _unblocked_invitations(actor: User, proposal_ids: list[int]) -> set[int]:
+    """Of these proposals, those `actor` is invited to by an item that is not COI-blocked, in
+    one of their own visible batches."""
+    if not proposal_ids:
+        return set()
+    query = (
+        AssignmentItem.select(AssignmentItem.proposal)
+        .join(AssignmentBatch)
+        .join(ReviewerPoolEntry)
+        .where(
+            AssignmentItem.proposal.in_(proposal_ids),
+            AssignmentItem.status != ItemStatus.COI_BLOCKED,
+            ReviewerPoolEntry.reviewer.in_(own_reviewer_ids(actor)),
+            AssignmentBatch.status.in_(list(REVIEWER_VISIBLE_BATCHES)),
+        )
+        .tuples()
+    )
+    return {int(pid) for (pid,) in query}

@@ -67,6 +67,10 @@ def test_a_manager_lists_filters_counts_and_retrieves_conflicts(
         "Pending review",
     )
     assert (one.severity.value, one.detection_method.value) == ("real", "automated")
+    assert (one.severity_display, one.coi_type_display) == (
+        "Real conflict - must recuse",
+        "Same institution",
+    )
     assert one.reviewed_by is None and one.call_uuid == call.uuid
 
 
@@ -118,6 +122,7 @@ def test_waive_unblocks_recuse_blocks_and_rejects_dismiss_unblocks_again(
         "Second reader",
     )
     assert waived.reviewed_by_name == "Mona Manager" and waived.reviewed_at is not None
+    assert waived.status_display == "Waived with management plan"
     item = AssignmentItem.get_by_id(blocked.id)
     assert (item.status, item.has_coi) == (ItemStatus.PENDING, False)
     recused = ok(

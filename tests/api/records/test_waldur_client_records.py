@@ -96,6 +96,13 @@ def test_a_reviewer_sees_what_the_call_discloses(client_world: ClientWorld) -> N
     Call.update(proposal_disclosure=Disclosure.TITLES_AND_SUMMARIES).execute()
     summaries = proposal_proposals_retrieve.sync_detailed(qubits.uuid, client=w.reviewer)
     assert summaries.parsed is not None and summaries.parsed.description == "About qubits"
+    # a COI-blocked item's proposal shows its title only, as the invitation does
+    blocked = w.world.items[2].proposal
+    held = proposal_proposals_retrieve.sync_detailed(blocked.uuid, client=w.reviewer)
+    assert held.parsed is not None and (held.parsed.name, held.parsed.description) == (
+        "Blocked one",
+        "",
+    )
 
 
 def test_a_review_is_read_by_its_reviewer_and_the_calls_manager(client_world: ClientWorld) -> None:
