@@ -15,6 +15,8 @@ def main() -> None:
     settings = get_settings()
     connect_database(settings.effective_database_url, max_connections=settings.worker_threads + 32)
     migrate()
+    # links honour X-Forwarded-* only when REVIEWQ_TRUST_PROXY=1 (api/serializers/links.py),
+    # so uvicorn must not rewrite the scheme from them on its own
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -22,6 +24,8 @@ def main() -> None:
         port=settings.port,
         log_config=None,  # uvicorn's loggers go through config/logs.py like every other
         access_log=False,  # api/observe.py logs each request, with its id
+        proxy_headers=settings.trust_proxy,
+        forwarded_allow_ips="*" if settings.trust_proxy else None,
     )
 
 

@@ -20,7 +20,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser
-from api.pagination import DEFAULT_PAGE_SIZE, Page, PageSize, set_list_headers
+from api.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    PageSize,
+    count_response,
+    set_list_headers,
+)
 from api.serializers.answers import (
     ExtendOut,
     MessageOut,
@@ -39,6 +45,7 @@ from api.serializers.batches import (
     my_batch_detail_out,
     my_batch_out,
 )
+from api.serializers.links import RequestLinks
 from api.types import Instant, QueryChoices, QueryUuid, Text, Token, uuid_params
 from tasks.batches.actions import cancel_batch, delete_batch, extend_deadline, update_batch
 from tasks.batches.listing import (
@@ -120,13 +127,6 @@ Filters = Annotated[BatchFilters, Depends(batch_filters)]
 Ordering = Annotated[list[Token], Query(alias="o", description="Ordering (repeatable).")]
 
 
-def count_response(request: Request, *, total: int, page: int, page_size: int) -> Response:
-    """HEAD on a list: its headers, no body."""
-    response = Response(status_code=200)
-    set_list_headers(request, response, total=total, page=page, page_size=page_size)
-    return response
-
-
 @router.head(BATCHES, summary="Count assignment batches")
 def count_assignment_batches(
     request: Request,
@@ -144,6 +144,7 @@ def list_assignment_batches(
     request: Request,
     response: Response,
     user: CurrentUser,
+    links: RequestLinks,
     filters: Filters,
     o: Ordering = [],  # noqa: B006
     page: Page = 1,
@@ -151,33 +152,37 @@ def list_assignment_batches(
 ) -> list[BatchOut]:
     views, total = list_batches(user, filters, ordering=o, page=page, page_size=page_size)
     set_list_headers(request, response, total=total, page=page, page_size=page_size)
-    return [batch_out(view) for view in views]
+    return [batch_out(view, links) for view in views]
 
 
 @router.post(BATCHES, status_code=201, summary="Create an assignment batch")
 def create_assignment_batch(
-    user: CurrentUser, body: Annotated[BatchCreate | None, Body()] = None
+    user: CurrentUser, links: RequestLinks, body: Annotated[BatchCreate | None, Body()] = None
 ) -> ApiBatchOut:
     wanted = body or BatchCreate()
     created = create_batch(
         user, wanted.call_uuid, wanted.reviewer_pool_entry_uuid, manager_notes=wanted.manager_notes
     )
-    return api_batch_out(created)
+    return api_batch_out(created, links)
 
 
 @router.get(ONE_BATCH, summary="Retrieve an assignment batch")
-def retrieve_assignment_batch(user: CurrentUser, uuid: str) -> ApiBatchOut:
-    return api_batch_out(get_batch(user, uuid))
+def retrieve_assignment_batch(user: CurrentUser, links: RequestLinks, uuid: str) -> ApiBatchOut:
+    return api_batch_out(get_batch(user, uuid), links)
 
 
 @router.put(ONE_BATCH, summary="Update an assignment batch")
-def update_assignment_batch(user: CurrentUser, uuid: str, body: BatchUpdate) -> ApiBatchOut:
-    return api_batch_out(update_batch(user, uuid, body.manager_notes))
+def update_assignment_batch(
+    user: CurrentUser, links: RequestLinks, uuid: str, body: BatchUpdate
+) -> ApiBatchOut:
+    return api_batch_out(update_batch(user, uuid, body.manager_notes), links)
 
 
 @router.patch(ONE_BATCH, summary="Partially update an assignment batch")
-def partial_update_assignment_batch(user: CurrentUser, uuid: str, body: BatchUpdate) -> ApiBatchOut:
-    return api_batch_out(update_batch(user, uuid, body.manager_notes))
+def partial_update_assignment_batch(
+    user: CurrentUser, links: RequestLinks, uuid: str, body: BatchUpdate
+) -> ApiBatchOut:
+    return api_batch_out(update_batch(user, uuid, body.manager_notes), links)
 
 
 @router.delete(ONE_BATCH, status_code=204, summary="Delete an assignment batch")

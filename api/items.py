@@ -25,6 +25,7 @@ from api.serializers.answers import (
     suggestions_out,
 )
 from api.serializers.items import ApiItemOut, ForceUnblockedOut, api_item_out, force_unblocked_out
+from api.serializers.links import RequestLinks
 from api.types import PlainText, QueryUuid, uuid_params
 from tasks.items.answers import accept_item, decline_item, delete_item, edit_decline_reason
 from tasks.items.coi import force_unblock
@@ -90,6 +91,7 @@ def list_assignment_items(
     request: Request,
     response: Response,
     user: CurrentUser,
+    links: RequestLinks,
     filters: Filters,
     o: Ordering = [],  # noqa: B006 (FastAPI copies defaults)
     page: Page = 1,
@@ -97,7 +99,7 @@ def list_assignment_items(
 ) -> list[ApiItemOut]:
     views, total = list_items(user, filters, ordering=o, page=page, page_size=page_size)
     set_list_headers(request, response, total=total, page=page, page_size=page_size)
-    return [api_item_out(view) for view in views]
+    return [api_item_out(view, links) for view in views]
 
 
 @router.head("/")
@@ -106,18 +108,22 @@ def count_assignment_items(user: CurrentUser, filters: Filters) -> Response:
 
 
 @router.get("/{uuid}/")
-def retrieve_assignment_item(uuid: ItemUuid, user: CurrentUser) -> ApiItemOut:
-    return api_item_out(get_item(user, uuid))
+def retrieve_assignment_item(uuid: ItemUuid, user: CurrentUser, links: RequestLinks) -> ApiItemOut:
+    return api_item_out(get_item(user, uuid), links)
 
 
 @router.put("/{uuid}/")
-def update_assignment_item(uuid: ItemUuid, user: CurrentUser, body: ItemEdit) -> ApiItemOut:
-    return api_item_out(edit_decline_reason(user, uuid, body.decline_reason))
+def update_assignment_item(
+    uuid: ItemUuid, user: CurrentUser, links: RequestLinks, body: ItemEdit
+) -> ApiItemOut:
+    return api_item_out(edit_decline_reason(user, uuid, body.decline_reason), links)
 
 
 @router.patch("/{uuid}/")
-def partial_update_assignment_item(uuid: ItemUuid, user: CurrentUser, body: ItemEdit) -> ApiItemOut:
-    return api_item_out(edit_decline_reason(user, uuid, body.decline_reason))
+def partial_update_assignment_item(
+    uuid: ItemUuid, user: CurrentUser, links: RequestLinks, body: ItemEdit
+) -> ApiItemOut:
+    return api_item_out(edit_decline_reason(user, uuid, body.decline_reason), links)
 
 
 @router.delete("/{uuid}/", status_code=204)
@@ -155,12 +161,12 @@ def reassign_assignment_item(
 
 @router.post("/{uuid}/force-unblock/")
 def force_unblock_assignment_item(
-    uuid: ItemUuid, user: CurrentUser, body: ForceUnblockRequest
+    uuid: ItemUuid, user: CurrentUser, links: RequestLinks, body: ForceUnblockRequest
 ) -> ForceUnblockedOut:
     """Answers the item as it now is (what the published client parses), with `detail`."""
     result = force_unblock(user, uuid, body.override_reason)
     deliver(result)
-    return force_unblocked_out(result, get_item(user, uuid))
+    return force_unblocked_out(result, get_item(user, uuid), links)
 
 
 @router.get("/{uuid}/suggest_alternatives/")

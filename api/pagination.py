@@ -53,3 +53,10 @@ def set_list_headers(
         url = request.url.include_query_params(page=number, page_size=page_size)
         parts.append(f'<{url}>; rel="{rel}"')
     response.headers["Link"] = ", ".join(parts)
+
+
+def count_response(request: Request, *, total: int, page: int, page_size: int) -> Response:
+    """HEAD on a list: its headers, no body."""
+    response = Response(status_code=200)
+    set_list_headers(request, response, total=total, page=page, page_size=page_size)
+    return response

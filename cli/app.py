@@ -11,6 +11,7 @@ from cli.affinities import affinities_app
 from cli.assign import assign_command
 from cli.batches import batches_app
 from cli.config import config_command
+from cli.conflicts import conflicts_app
 from cli.context import console
 from cli.dead_letters import dead_letters_app
 from cli.demo.command import demo_command
@@ -20,6 +21,7 @@ from cli.items import items_app
 from cli.load import load_command
 from cli.match import match_command
 from cli.migrate import migrate_command
+from cli.pool import pool_app
 from cli.requests import requests_app
 from cli.reviewers import reviewers_list_command
 from cli.scheduler import scheduler_app
@@ -75,6 +77,8 @@ app.add_typer(scheduler_app, name="scheduler")
 app.command(name="generate")(generate_command)
 app.command(name="manual-assign")(manual_assign_command)
 app.add_typer(affinities_app, name="affinities")
+app.add_typer(conflicts_app, name="conflicts")
+app.add_typer(pool_app, name="pool")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from api.serializers.answers import cancelled_out, extended_out, sent_all_out, sent_out
 from api.serializers.batches import batch_detail_out, batch_out
+from api.serializers.links import Links
 from cli.context import AsUser, JsonFlag, acting_user, console, err_console, open_store
 from cli.ids import full_id
 from cli.output import print_json, wire
@@ -91,7 +92,7 @@ def list_command(
     actor = acting_user(as_user)
     filters = BatchFilters(call_uuid=call, status=tuple(status or ()))
     views, _ = run(lambda: list_batches(actor, filters, page_size=None))
-    rows = wire([batch_out(view) for view in views])
+    rows = wire([batch_out(view, Links.public()) for view in views])
     if as_json:
         print_json(rows)
         return
@@ -104,7 +105,7 @@ def show_command(batch: BatchId, as_user: AsUser = None, as_json: JsonFlag = Fal
     open_store()
     actor = acting_user(as_user)
     batch = full_id(AssignmentBatch, batch, what="batch")
-    body = wire(batch_detail_out(run(lambda: get_batch(actor, batch))))
+    body = wire(batch_detail_out(run(lambda: get_batch(actor, batch)), Links.public()))
     if as_json:
         print_json(body)
         return

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from api.serializers.answers import accepted_out, declined_out, reassigned_out, suggestions_out
 from api.serializers.items import api_item_out, force_unblocked_out
+from api.serializers.links import Links
 from cli.batches import finish, items_table, run
 from cli.context import AsUser, JsonFlag, acting_user, console, open_store
 from cli.ids import full_id
@@ -70,7 +71,7 @@ def list_command(
         has_coi=has_coi,
     )
     views, _ = run(lambda: list_items(actor, filters, page_size=None), FLAGS)
-    rows = wire([api_item_out(view) for view in views])
+    rows = wire([api_item_out(view, Links.public()) for view in views])
     if as_json:
         print_json(rows)
         return
@@ -82,7 +83,7 @@ def show_command(item: ItemId, as_user: AsUser = None, as_json: JsonFlag = False
     """Show one item."""
     open_store()
     actor = acting_user(as_user)
-    body = wire(api_item_out(run(lambda: get_item(actor, _item(item)), FLAGS)))
+    body = wire(api_item_out(run(lambda: get_item(actor, _item(item)), FLAGS), Links.public()))
     if as_json:
         print_json(body)
         return
@@ -150,7 +151,7 @@ def force_unblock_command(
     actor = acting_user(as_user)
     uuid = _item(item)
     result = run(lambda: force_unblock(actor, uuid, reason), FLAGS)
-    body = wire(force_unblocked_out(result, get_item(actor, uuid)))
+    body = wire(force_unblocked_out(result, get_item(actor, uuid), Links.public()))
     finish(result, body, as_json, body["detail"])
 
 

@@ -23,9 +23,15 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     smtp_url: str | None = None
-    public_url: str = "http://localhost:8000"
+    #: the base of links in e-mails (and wherever there is no request); unset:
+    #: http://localhost:$PORT (see `effective_public_url`)
+    public_url: str | None = None
     mail_from: str = "reviewq <noreply@localhost>"
     port: int = 8000
+    #: honour X-Forwarded-Proto / X-Forwarded-Host when building links (behind a proxy)
+    trust_proxy: bool = Field(
+        default=False, validation_alias=AliasChoices("REVIEWQ_TRUST_PROXY", "trust_proxy")
+    )
     worker_threads: int = Field(
         default=8, validation_alias=AliasChoices("REVIEWQ_WORKER_THREADS", "worker_threads")
     )
@@ -90,6 +96,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'reviews.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
 
     @property
     def effective_redis_url(self) -> str:

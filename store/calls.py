@@ -5,6 +5,7 @@ from __future__ import annotations
 from peewee import (
     BooleanField,
     CharField,
+    DateTimeField,
     DoubleField,
     ForeignKeyField,
     IntegerField,
@@ -18,6 +19,7 @@ from store.enums import (
     CallState,
     CoiSeverity,
     CoiStatus,
+    DetectionMethod,
     Disclosure,
     InvitationStatus,
     ProposalState,
@@ -63,6 +65,10 @@ class ReviewerPoolEntry(BaseModel):
     reviewer = ForeignKeyField(Reviewer, backref="pool_entries", on_delete="CASCADE")
     max_assignments = IntegerField(default=5)
     invitation_status = EnumField(InvitationStatus, default=InvitationStatus.PENDING)
+    # the reviewer's answer to the invitation, and who invited them (migration 5)
+    response_date = DateTimeField(null=True)
+    decline_reason = TextField(default="")
+    invited_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
 
     class Meta:
         indexes = ((("call", "reviewer"), True),)
@@ -76,6 +82,13 @@ class ConflictOfInterest(BaseModel):
     severity = EnumField(CoiSeverity, default=CoiSeverity.REAL)
     status = EnumField(CoiStatus, default=CoiStatus.PENDING)
     evidence = TextField(default="")
+    # how it was found; a manager's decision: who, when, their notes and (waived) the
+    # management plan (migration 5)
+    detection_method = EnumField(DetectionMethod, default=DetectionMethod.AUTOMATED)
+    reviewed_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    reviewed_at = DateTimeField(null=True)
+    review_notes = TextField(default="")
+    management_plan = TextField(default="")
 
     class Meta:
         indexes = (

@@ -49,6 +49,15 @@ class CoiStatus(StrEnum):
     RECUSED = "recused"
 
 
+class DetectionMethod(StrEnum):
+    """How a conflict of interest came to be known (Waldur's detection_method)."""
+
+    AUTOMATED = "automated"
+    MANAGER_IDENTIFIED = "manager_identified"
+    REPORTED = "reported"
+    SELF_DISCLOSED = "self_disclosed"
+
+
 BLOCKING_COI_STATUSES = (CoiStatus.PENDING, CoiStatus.RECUSED)
 
 
@@ -126,6 +135,7 @@ class NotificationKind(StrEnum):
     EXPIRED_NOTICE = "expired_notice"
     REVIEW_ASSIGNED = "review_assigned"
     REVIEW_DEADLINE = "review_deadline"
+    POOL_INVITATION = "pool_invitation"
 
 
 class NotificationStatus(StrEnum):

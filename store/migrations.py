@@ -6,10 +6,12 @@ checking `database.get_columns`), because the first one creates tables from toda
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from peewee import CharField, DateTimeField, IntegerField, Model
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as playhouse_migrate
 
 from store.base import BaseModel
 from store.batches import AssignmentBatch, AssignmentItem, ItemConflict
@@ -70,9 +72,31 @@ def _create_message_outbox() -> None:
     database.create_tables([OutboundMessage], safe=True)
 
 
+def _add_missing_columns(model: type[BaseModel], names: Sequence[str]) -> None:
+    """Add these fields of `model` to its table where the table lacks them."""
+    table = model._meta.table_name
+    present = {column.name for column in database.get_columns(table)}
+    migrator = SchemaMigrator.from_database(database)
+    for name in names:
+        field = model._meta.fields[name]
+        if field.column_name not in present:
+            playhouse_migrate(migrator.add_column(table, field.column_name, field))
+
+
+def _pool_answers_and_conflict_decisions() -> None:
+    """Version 5 (#11): a pool invitation's answer and inviter; a conflict decision's author,
+    time, notes and management plan."""
+    _add_missing_columns(ReviewerPoolEntry, ["response_date", "decline_reason", "invited_by"])
+    _add_missing_columns(
+        ConflictOfInterest,
+        ["detection_method", "reviewed_by", "reviewed_at", "review_notes", "management_plan"],
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _create_initial_schema),
     Migration(2, "message outbox", _create_message_outbox),
+    Migration(5, "pool answers and conflict decisions", _pool_answers_and_conflict_decisions),
 ]
 
 

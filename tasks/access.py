@@ -10,13 +10,16 @@ the acting `User` and asks here; the CLI acts as a staff user, the HTTP API as t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from peewee import Expression
 
 from store import (
     AssignmentBatch,
+    AssignmentItem,
     Call,
     CallManager,
+    ConflictOfInterest,
     Proposal,
     Review,
     Reviewer,
@@ -131,3 +134,109 @@ def reviews_not_managed(user: User, review_tokens: Sequence[str]) -> list[str]:
     query = Proposal.select(Proposal.id, Proposal.call).where(Proposal.id.in_(proposal_ids))
     calls = dict(query.tuples()) if proposal_ids else {}
     return [t for t, review in found.items() if calls.get(review.proposal_id) not in managed]
+
+
+# --- the records behind the hyperlinks (calls, proposals, reviews, pool entries, conflicts,
+# users): each is seen by whoever may see a batch that links to it, and by the call's managers
+
+
+def own_reviewer_ids(user: User) -> Any:
+    """A subquery: the ids of `user`'s reviewer profiles."""
+    return Reviewer.select(Reviewer.id).where(Reviewer.user == user.id)
+
+
+def _own_visible_batches(user: User) -> Any:
+    """A subquery: the ids of the batches addressed to `user` that a reviewer sees."""
+    return (
+        AssignmentBatch.select(AssignmentBatch.id)
+        .join(ReviewerPoolEntry, on=(AssignmentBatch.reviewer_pool_entry == ReviewerPoolEntry.id))
+        .where(
+            ReviewerPoolEntry.reviewer.in_(own_reviewer_ids(user)),
+            AssignmentBatch.status.in_(list(REVIEWER_VISIBLE_BATCHES)),
+        )
+    )
+
+
+def _managed(user: User, column: Any) -> Expression:
+    """`column` (a call foreign key) names a call `user` manages."""
+    return column.in_(CallManager.select(CallManager.call).where(CallManager.user == user.id))
+
+
+def visible_calls_condition(user: User) -> Expression | None:
+    """The calls `user` may see: those they manage, and those whose pool holds them; None for
+    staff (every call)."""
+    if user.is_staff:
+        return None
+    in_pool = ReviewerPoolEntry.select(ReviewerPoolEntry.call).where(
+        ReviewerPoolEntry.reviewer.in_(own_reviewer_ids(user))
+    )
+    return _managed(user, Call.id) | Call.id.in_(in_pool)
+
+
+def visible_proposals_condition(user: User) -> Expression | None:
+    """The proposals `user` may see: those of the calls they manage, and those their own
+    visible batches invite them to; None for staff."""
+    if user.is_staff:
+        return None
+    invited = AssignmentItem.select(AssignmentItem.proposal).where(
+        AssignmentItem.batch.in_(_own_visible_batches(user))
+    )
+    return _managed(user, Proposal.call) | Proposal.id.in_(invited)
+
+
+def visible_reviews_condition(user: User) -> Expression | None:
+    """A WHERE condition on Review joined to its Proposal: the reviews of the calls `user`
+    manages, and their own; None for staff."""
+    if user.is_staff:
+        return None
+    return _managed(user, Proposal.call) | Review.reviewer.in_(own_reviewer_ids(user))
+
+
+def visible_pool_entries_condition(user: User) -> Expression | None:
+    """The pool entries of the calls `user` manages, and their own invitations; None for staff."""
+    if user.is_staff:
+        return None
+    own = ReviewerPoolEntry.reviewer.in_(own_reviewer_ids(user))
+    return _managed(user, ReviewerPoolEntry.call) | own
+
+
+def visible_conflicts_condition(user: User) -> Expression | None:
+    """The conflicts of interest of the calls `user` manages (deciding them is theirs); None
+    for staff."""
+    if user.is_staff:
+        return None
+    return _managed(user, ConflictOfInterest.call)
+
+
+def visible_users_condition(user: User) -> Expression | None:
+    """The users `user` may see: themself, the creators of the batches they may see, the
+    managers of the calls they may see, and the accounts of the reviewers in the pools of the
+    calls they manage; None for staff."""
+    if user.is_staff:
+        return None
+    batches = visible_batches_condition(user)
+    creators = (
+        AssignmentBatch.select(AssignmentBatch.created_by)
+        .join(ReviewerPoolEntry, on=(AssignmentBatch.reviewer_pool_entry == ReviewerPoolEntry.id))
+        .join(Reviewer, on=(ReviewerPoolEntry.reviewer == Reviewer.id))
+        .where(batches)
+    )
+    calls = visible_calls_condition(user)
+    managers = CallManager.select(CallManager.user).join(Call).where(calls)
+    pools = (
+        Reviewer.select(Reviewer.user)
+        .join(ReviewerPoolEntry, on=(ReviewerPoolEntry.reviewer == Reviewer.id))
+        .where(_managed(user, ReviewerPoolEntry.call))
+    )
+    return (User.id == user.id) | User.id.in_(creators) | User.id.in_(managers) | User.id.in_(pools)
+
+
+def visible_reviewers_condition(user: User) -> Expression | None:
+    """The reviewer profiles `user` may see: their own, and those in the pools of the calls
+    they manage; None for staff."""
+    if user.is_staff:
+        return None
+    pools = ReviewerPoolEntry.select(ReviewerPoolEntry.reviewer).where(
+        _managed(user, ReviewerPoolEntry.call)
+    )
+    return (Reviewer.user == user.id) | Reviewer.id.in_(pools)

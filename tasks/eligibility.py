@@ -312,3 +312,33 @@ def affinity_scores(
             query = query.where(Affinity.call == call_id)
         out.update({(r, p): float(s) for r, p, s in query.tuples()})
     return out
+
+
+def conflict_counts_by_severity(
+    pairs: Collection[tuple[int, int]],
+) -> dict[tuple[int, int], dict[str, int]]:
+    """(call id, reviewer id) -> {severity: how many conflict records}, whatever their status
+    (Waldur's pool `coi_by_severity`), for these pairs."""
+    if not pairs:
+        return {}
+    wanted = set(pairs)
+    query = (
+        ConflictOfInterest.select(
+            ConflictOfInterest.call,
+            ConflictOfInterest.reviewer,
+            ConflictOfInterest.severity,
+            fn.COUNT(ConflictOfInterest.id),
+        )
+        .where(
+            ConflictOfInterest.call.in_(list({c for c, _ in wanted})),
+            ConflictOfInterest.reviewer.in_(list({r for _, r in wanted})),
+        )
+        .group_by(ConflictOfInterest.call, ConflictOfInterest.reviewer, ConflictOfInterest.severity)
+        .tuples()
+    )
+    out: dict[tuple[int, int], dict[str, int]] = {}
+    for call_id, reviewer_id, severity, n in query:
+        pair = (int(call_id), int(reviewer_id))
+        if pair in wanted:
+            out.setdefault(pair, {})[str(severity)] = int(n)
+    return out

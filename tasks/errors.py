@@ -274,3 +274,30 @@ def review_not_assignable(state: str) -> str:
 
 def proposal_not_reviewable(state: str) -> str:
     return f"Review's proposal is {state} and cannot be reviewed"
+
+
+# Beyond domain.md: a call's reviewer pool (Waldur's invitation answers, in its words where the
+# published client shows them)
+MSG_INVITATION_ACCEPTED = "Invitation accepted."
+MSG_INVITATION_DECLINED = "Invitation declined."
+MSG_INVITATION_NOT_PENDING = "This invitation has already been answered or has expired."
+MSG_RESEND_NOT_ALLOWED = "Only pending or expired invitations can be resent."
+MSG_PROPOSAL_NOT_IN_CALL = "Proposal not found in this call."
+MSG_UNKNOWN_REVIEWERS = "Reviewer profiles not found: {ids}."
+
+
+class InvitationRefused(RuleViolation):
+    """A pool invitation that cannot be answered: 400 `{"error": <kind>, "message": <text>}`
+    (the client's InvitationAcceptError)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.kind, "message": self.message}
+
+
+def action_decides(decision: str) -> str:
+    """A conflict decision whose body names another status than its action (dismiss/ ...)."""
+    return f'This action sets the status to "{decision}".'

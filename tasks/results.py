@@ -198,3 +198,22 @@ class Alternatives:
     item: AssignmentItem
     proposal: Proposal
     candidates: list[Candidate]
+
+
+# --- reviewer pools --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolInvited(UseCaseResult):
+    """The pool entries an invitation (add or resend) concerns, and their e-mails."""
+
+    entries: list[ReviewerPoolEntry]
+
+
+@dataclass(frozen=True)
+class PoolAnswered(UseCaseResult):
+    """A reviewer's answer to their pool invitation, and the uuids of the conflicts their
+    declarations recorded."""
+
+    entry: ReviewerPoolEntry
+    declared_conflicts: list[str] = field(default_factory=list)

@@ -109,6 +109,11 @@ def save_batch(batch: AssignmentBatch, **values: Any) -> None:
     _save(batch, values)
 
 
+def save_pool_entry(entry: ReviewerPoolEntry, **values: Any) -> None:
+    """Set these fields on `entry` and save it (the caller holds its lock)."""
+    _save(entry, values)
+
+
 def _save(row: BaseModel, values: dict[str, Any]) -> None:
     for name, value in values.items():
         setattr(row, name, value)

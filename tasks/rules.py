@@ -5,7 +5,14 @@ Every "which statuses may do X" lives here, once; the use cases and the queries 
 
 from __future__ import annotations
 
-from store.enums import BatchStatus, CoiStatus, Disclosure, ItemStatus, ReviewState
+from store.enums import (
+    BatchStatus,
+    CoiStatus,
+    Disclosure,
+    InvitationStatus,
+    ItemStatus,
+    ReviewState,
+)
 
 #: batches a manager may cancel
 CANCELLABLE_BATCHES = (BatchStatus.DRAFT, BatchStatus.SENT)
@@ -38,3 +45,28 @@ SUMMARY_LEVELS = (Disclosure.TITLES_AND_SUMMARIES, Disclosure.FULL_DETAILS)
 
 #: the largest `reviewers_per_proposal` generate-assignments takes (Waldur's serializer max)
 MAX_REVIEWERS_PER_PROPOSAL = 20
+
+#: pool invitations a manager may send again (an expired one becomes pending)
+RESENDABLE_INVITATIONS = (InvitationStatus.PENDING, InvitationStatus.EXPIRED)
+
+#: the conflict-of-interest types (Waldur's CoiTypeEnum codes)
+COI_TYPES = (
+    "COAUTH_OLD",
+    "COAUTH_RECENT",
+    "COLLAB_ACTIVE",
+    "COLLAB_GRANT",
+    "COMPET",
+    "CONF_ATTEND",
+    "FIN_DIRECT",
+    "INST_CONSORT",
+    "INST_DEPT",
+    "INST_FORMER",
+    "INST_SAME",
+    "REL_EDITORIAL",
+    "REL_FAMILY",
+    "REL_MENTOR",
+    "REL_SUPERVISOR",
+    "ROLE_CONF",
+    "ROLE_NAMED",
+    "SOC_MEMBER",
+)

@@ -9,8 +9,9 @@ import secrets
 from peewee import IntegrityError
 
 from store import Call, CallManager, User, write_transaction
-from store.lookups import resolve_ids
-from tasks.errors import DuplicateUsername, UnknownCalls, UserError
+from store.lookups import resolve_id, resolve_ids
+from tasks.access import visible_users_condition
+from tasks.errors import DuplicateUsername, NotFound, UnknownCalls, UserError
 from tasks.mail.outbox import check_email
 
 TOKEN_BYTES = 32
@@ -89,3 +90,16 @@ def rotate_token(user: User) -> str:
     token = new_token()
     User.update(token_hash=hash_token(token)).where(User.id == user.id).execute()
     return token
+
+
+def get_visible_user(actor: User, user_token: str) -> tuple[User, bool]:
+    """The user (uuid or external id) `actor` may see (tasks/access.py), and whether `actor`
+    may also see their private details (e-mail, staff flag): themself or staff. NotFound
+    otherwise."""
+    user = resolve_id(User, str(user_token))
+    if user is None:
+        raise NotFound("user")
+    condition = visible_users_condition(actor)
+    if condition is not None and not User.select().where(User.id == user.id, condition).exists():
+        raise NotFound("user")
+    return user, bool(actor.is_staff or actor.id == user.id)

@@ -15,7 +15,7 @@ from api.serializers.items import (
     item_out,
     my_item_out,
 )
-from api.serializers.links import Links
+from api.serializers.links import BATCHES, CALLS, POOL_ENTRIES, USERS, Links
 from api.types import WireInstant
 from store import AssignmentBatch, User
 from store.enums import BatchSource, BatchStatus
@@ -121,12 +121,12 @@ def _fields(view: BatchView, links: Links) -> dict[str, object]:
     creator: User | None = batch.created_by
     reviewer, counts = entry.reviewer, view.counts
     return {
-        "url": links.of("assignment-batches", batch.uuid),
+        "url": links.of(BATCHES, batch.uuid),
         "uuid": str(batch.uuid),
-        "call": links.of("proposal-protected-calls", call.uuid),
+        "call": links.of(CALLS, call.uuid),
         "call_uuid": str(call.uuid),
         "call_name": call.name,
-        "reviewer_pool_entry": links.of("proposal-reviewer-pool-entries", entry.uuid),
+        "reviewer_pool_entry": links.of(POOL_ENTRIES, entry.uuid),
         "reviewer_pool_entry_uuid": str(entry.uuid),
         "reviewer_name": reviewer.name,
         "reviewer_email": reviewer.email,
@@ -138,7 +138,7 @@ def _fields(view: BatchView, links: Links) -> dict[str, object]:
         "responded_at": batch.responded_at,
         "source": batch.source.value,
         "source_display": BATCH_SOURCE_LABELS[batch.source],
-        "created_by": links.optional("users", creator.uuid if creator else None),
+        "created_by": links.optional(USERS, creator.uuid if creator else None),
         "created_by_name": (creator.full_name or creator.username) if creator else "",
         "manager_notes": batch.manager_notes,
         "items_count": counts.total,
@@ -150,21 +150,19 @@ def _fields(view: BatchView, links: Links) -> dict[str, object]:
     }
 
 
-def batch_out(view: BatchView, links: Links | None = None) -> BatchOut:
+def batch_out(view: BatchView, links: Links) -> BatchOut:
     """The list form of a batch."""
-    return BatchOut.model_validate(_fields(view, links or Links.public()))
+    return BatchOut.model_validate(_fields(view, links))
 
 
-def batch_detail_out(view: BatchView, links: Links | None = None) -> BatchDetailOut:
+def batch_detail_out(view: BatchView, links: Links) -> BatchDetailOut:
     """seeds/000's retrieve form of a batch."""
-    links = links or Links.public()
     items = [item_out(item, links) for item in view.items]
     return BatchDetailOut.model_validate({**_fields(view, links), "items": items})
 
 
-def api_batch_out(view: BatchView, links: Links | None = None) -> ApiBatchOut:
+def api_batch_out(view: BatchView, links: Links) -> ApiBatchOut:
     """The API's retrieve form of a batch."""
-    links = links or Links.public()
     items = [api_item_out(item, links) for item in view.items]
     return ApiBatchOut.model_validate({**_fields(view, links), "items": items})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from api.serializers.links import Links
+from api.serializers.links import BATCHES, ITEMS, PROPOSALS, REVIEWS, Links
 from api.types import WireInstant
 from store import AssignmentItem, Proposal, Review, User
 from store.enums import ItemStatus
@@ -84,10 +84,10 @@ def _seed_fields(view: ItemView, links: Links) -> dict[str, object]:
     proposal: Proposal = item.proposal
     review: Review | None = item.review
     return {
-        "url": links.of("assignment-items", item.uuid),
+        "url": links.of(ITEMS, item.uuid),
         "uuid": str(item.uuid),
-        "batch": links.of("assignment-batches", item.batch.uuid),
-        "proposal": links.of("proposal-proposals", proposal.uuid),
+        "batch": links.of(BATCHES, item.batch.uuid),
+        "proposal": links.of(PROPOSALS, proposal.uuid),
         "proposal_uuid": str(proposal.uuid),
         "proposal_name": proposal.name,
         "proposal_slug": proposal.slug,
@@ -98,7 +98,7 @@ def _seed_fields(view: ItemView, links: Links) -> dict[str, object]:
         "coi_count": view.coi_count,
         "responded_at": item.responded_at,
         "decline_reason": item.decline_reason,
-        "review": links.optional("proposal-reviews", review.uuid if review else None),
+        "review": links.optional(REVIEWS, review.uuid if review else None),
         "review_uuid": str(review.uuid) if review else None,
         "reassign_count": item.reassign_count,
         "created": item.created,
@@ -115,14 +115,14 @@ def _api_fields(view: ItemView, links: Links) -> dict[str, object]:
     return fields
 
 
-def item_out(view: ItemView, links: Links | None = None) -> ItemOut:
+def item_out(view: ItemView, links: Links) -> ItemOut:
     """seeds/000's JSON of an item."""
-    return ItemOut.model_validate(_seed_fields(view, links or Links.public()))
+    return ItemOut.model_validate(_seed_fields(view, links))
 
 
-def api_item_out(view: ItemView, links: Links | None = None) -> ApiItemOut:
+def api_item_out(view: ItemView, links: Links) -> ApiItemOut:
     """The API's JSON of an item."""
-    return ApiItemOut.model_validate(_api_fields(view, links or Links.public()))
+    return ApiItemOut.model_validate(_api_fields(view, links))
 
 
 def my_item_out(view: ItemView) -> MyItemOut:
@@ -142,10 +142,8 @@ def my_item_out(view: ItemView) -> MyItemOut:
     )
 
 
-def force_unblocked_out(
-    result: Unblocked, view: ItemView, links: Links | None = None
-) -> ForceUnblockedOut:
+def force_unblocked_out(result: Unblocked, view: ItemView, links: Links) -> ForceUnblockedOut:
     """The unblocked item read after the commit, with the action's status and detail."""
-    fields = _api_fields(view, links or Links.public())
+    fields = _api_fields(view, links)
     fields["status"] = result.status.value
     return ForceUnblockedOut.model_validate({**fields, "detail": MSG_FORCE_UNBLOCKED})

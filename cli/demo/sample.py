@@ -272,7 +272,7 @@ def _conflict(
         ("INST_SAME", "real")
         if same_org
         else rng.choice(
-            (("COLLAB_RECENT", "apparent"), ("PERSONAL", "potential"), ("COMPETITOR", "apparent"))
+            (("COAUTH_RECENT", "apparent"), ("REL_MENTOR", "potential"), ("COMPET", "apparent"))
         )
     )
     return {

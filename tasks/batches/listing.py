@@ -71,7 +71,7 @@ def list_batches(
     query = _filtered(_visible(actor), filters)
     total = query.count()
     query = query.order_by(*_order_by(ordering))
-    query = page_of(query, page, page_size)
+    query = paged(query, page, page_size)
     return batch_views(query, with_items=with_items, now=now), total
 
 
@@ -88,12 +88,12 @@ def list_own_batches(
     query = _own_batches(actor)
     total = query.count()
     query = query.order_by(AssignmentBatch.sent_at.desc(), AssignmentBatch.id.desc())
-    query = page_of(query, page, page_size)
+    query = paged(query, page, page_size)
     return batch_views(query, with_items=False, now=now), total
 
 
-def page_of(query: Any, page: int, page_size: int | None) -> Any:
-    """Page `page` of `query` at `page_size` (clamped to MAX_PAGE_SIZE); None: every row."""
+def paged(query: Any, page: int, page_size: int | None) -> Any:
+    """One page of `query` (page_size None: all of it; above MAX_PAGE_SIZE: clamped)."""
     if page_size is None:
         return query
     return query.paginate(max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE))
@@ -129,11 +129,11 @@ def _filtered(query: Any, filters: BatchFilters) -> Any:
         query = query.where(AssignmentBatch.sent_at <= to_naive_utc(filters.sent_before))
     if filters.status:
         query = query.where(
-            AssignmentBatch.status.in_(_choices("status", BatchStatus, filters.status))
+            AssignmentBatch.status.in_(choices("status", BatchStatus, filters.status))
         )
     if filters.source:
         query = query.where(
-            AssignmentBatch.source.in_(_choices("source", BatchSource, filters.source))
+            AssignmentBatch.source.in_(choices("source", BatchSource, filters.source))
         )
     return query
 
@@ -152,7 +152,8 @@ def uuid_or_external(model: Any, value: str) -> Any:
     return model.uuid == parsed if parsed is not None else model.external_id == value
 
 
-def _choices(field: str, enum: Any, values: Sequence[str]) -> list[Any]:
+def choices(field: str, enum: Any, values: Sequence[str]) -> list[Any]:
+    """`values` as members of `enum`; FieldRejected naming `field` for the first unknown one."""
     try:
         return [enum(value) for value in values]
     except ValueError as exc:

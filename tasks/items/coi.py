@@ -70,7 +70,13 @@ def force_unblock(
 
 
 def decide_conflict(
-    actor: User, coi_uuid: str, status: str, now: datetime | None = None
+    actor: User,
+    coi_uuid: str,
+    status: str,
+    now: datetime | None = None,
+    *,
+    review_notes: str | None = None,
+    management_plan: str | None = None,
 ) -> ConflictDecided:
     """Set a conflict's status to a manager's decision (dismissed, waived or recused).
 
@@ -79,7 +85,8 @@ def decide_conflict(
     items for the proposal -> coi_blocked (has_coi, linked to it), an accepted item's review ->
     rejected. Returns the decision, the status it replaced and the uuids of the items
     unblocked or blocked and of the reviews rejected. Idempotent: the same decision again
-    changes nothing more. NotFound unless the actor manages the conflict's call.
+    changes nothing more. NotFound unless the actor manages the conflict's call. The record
+    keeps who decided and when, and the notes and management plan when given (None: kept).
     """
     current = now or utcnow()
     with write_transaction():
@@ -88,9 +95,17 @@ def decide_conflict(
         lock_call(coi.call_id)
         coi = find_conflict(coi_uuid, lock=True)  # NotFound if deleted while we waited
         previous = coi.status
-        ConflictOfInterest.update(status=decision, modified=current).where(
-            ConflictOfInterest.id == coi.id
-        ).execute()
+        values: dict[Any, object] = {
+            ConflictOfInterest.status: decision,
+            ConflictOfInterest.modified: current,
+            ConflictOfInterest.reviewed_by: actor.id,
+            ConflictOfInterest.reviewed_at: current,
+        }
+        if review_notes is not None:
+            values[ConflictOfInterest.review_notes] = review_notes
+        if management_plan is not None:
+            values[ConflictOfInterest.management_plan] = management_plan
+        ConflictOfInterest.update(values).where(ConflictOfInterest.id == coi.id).execute()
         changes = _recuse(coi) if decision == CoiStatus.RECUSED else _release(coi)
     return ConflictDecided(
         coi,

@@ -32,7 +32,7 @@ from tasks.access import require_batch_visible, visible_batches_condition
 from tasks.batches.listing import (
     DEFAULT_PAGE_SIZE,
     ordering_clauses,
-    page_of,
+    paged,
     uuid_field,
     uuid_or_external,
 )
@@ -83,7 +83,7 @@ def list_items(
     query = _filtered(_visible(actor), filters)
     total = query.count()
     query = query.order_by(*_order_by(ordering))
-    ids = [row.id for row in page_of(query, page, page_size)]
+    ids = [row.id for row in paged(query, page, page_size)]
     return item_views(ids), total
 
 

@@ -182,7 +182,7 @@ def validate_address(value: str) -> str:
 
 
 def public_url() -> str:
-    return get_settings().public_url.rstrip("/")
+    return get_settings().effective_public_url
 
 
 def public_link(*segments: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from peewee import Database
 
 from api.serializers.batches import batch_detail_out, batch_out
+from api.serializers.links import Links
 from store import (
     AssignmentBatch,
     AssignmentItem,
@@ -121,13 +122,16 @@ def world(db: Database, public_url: str) -> BatchWorld:
 
 def batch_json(batch: AssignmentBatch, *, now: datetime | None = None) -> dict[str, Any]:
     """seeds/000's retrieve JSON of a batch, as the serializer writes it."""
-    return batch_detail_out(batch_view(batch, now=now)).model_dump(mode="json")
+    return batch_detail_out(batch_view(batch, now=now), Links.public()).model_dump(mode="json")
 
 
 def batches_json(query: Any, *, with_items: bool) -> list[dict[str, Any]]:
     """The list (or, with items, retrieve) JSON of the batches `query` selects."""
     out = batch_detail_out if with_items else batch_out
-    return [out(view).model_dump(mode="json") for view in batch_views(query, with_items=with_items)]
+    return [
+        out(view, Links.public()).model_dump(mode="json")
+        for view in batch_views(query, with_items=with_items)
+    ]
 
 
 def test_a_batch_has_every_seeds_field_in_order_with_its_type(world: BatchWorld) -> None:
@@ -151,9 +155,7 @@ def test_the_urls_are_absolute_and_name_the_related_records(world: BatchWorld) -
     entry = batch.reviewer_pool_entry
     assert body["url"] == f"{PUBLIC_URL}/api/assignment-batches/{batch.uuid}/"
     assert body["call"] == f"{PUBLIC_URL}/api/proposal-protected-calls/{call.uuid}/"
-    assert body["reviewer_pool_entry"] == (
-        f"{PUBLIC_URL}/api/proposal-reviewer-pool-entries/{entry.uuid}/"
-    )
+    assert body["reviewer_pool_entry"] == (f"{PUBLIC_URL}/api/call-reviewer-pools/{entry.uuid}/")
     assert body["created_by"] == f"{PUBLIC_URL}/api/users/{world.manager.uuid}/"
     item = body["items"][0]
     assert item["url"] == f"{PUBLIC_URL}/api/assignment-items/{world.items[0].uuid}/"

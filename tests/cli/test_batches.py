@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from peewee import Database
 from typer.testing import CliRunner
 
 from api.serializers.batches import batch_detail_out
+from api.serializers.links import Links
 from cli.app import app
-from config import get_settings
 from store import AssignmentBatch, Notification, User
 from store.clock import utcnow
 from store.enums import BatchStatus
@@ -30,20 +28,6 @@ from tests.builders import (
 )
 from tests.factories import make_assignment_batch
 from workers.redis_keys import MAIL_QUEUE
-
-
-@pytest.fixture
-def runner(
-    db: Database,
-    db_url: str,
-    public_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("COLUMNS", "200")  # rich tables on one line each
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -74,9 +58,9 @@ def test_show_json_is_the_retrieve_body_with_items(runner: CliRunner, world: Bat
     code, out, _ = batches(runner, "show", str(world.batch.uuid), "--json")
     assert code == 0
     body = json.loads(out)
-    expected = batch_detail_out(get_batch(world.staff, str(world.batch.uuid))).model_dump(
-        mode="json"
-    )
+    expected = batch_detail_out(
+        get_batch(world.staff, str(world.batch.uuid)), Links.public()
+    ).model_dump(mode="json")
     assert {k: v for k, v in body.items() if k != "is_expired"} == {
         k: v for k, v in expected.items() if k != "is_expired"
     }

@@ -4,18 +4,15 @@ permissions; ids by any unique start of the uuid."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
 from dramatiq.brokers.stub import StubBroker
-from peewee import Database
 from typer.testing import CliRunner
 
 from cli.app import app
-from config import get_settings
 from store import AssignmentItem, Review, ReviewerPoolEntry
 from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus
@@ -30,15 +27,6 @@ from tests.factories import (
     make_reviewer,
     make_user,
 )
-
-
-@pytest.fixture
-def runner(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("COLUMNS", "200")
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 
 from api.serializers.answers import cancelled_out, extended_out
 from api.serializers.batches import batch_detail_out
+from api.serializers.links import Links
 from store import (
     AssignmentBatch,
     AssignmentItem,
@@ -134,7 +135,7 @@ def test_only_sent_or_expired_batches_can_be_extended(
 
 def test_update_sets_only_the_note_and_answers_the_retrieve_json(world: BatchWorld) -> None:
     result = batch_detail_out(
-        update_batch(world.manager, str(world.batch.uuid), "<b>Read me</b>", NOW)
+        update_batch(world.manager, str(world.batch.uuid), "<b>Read me</b>", NOW), Links.public()
     )
     assert world.fresh().manager_notes == "<b>Read me</b>"
     assert result.manager_notes == "<b>Read me</b>"
@@ -145,7 +146,9 @@ def test_update_sets_only_the_note_and_answers_the_retrieve_json(world: BatchWor
 
 def test_a_patch_without_a_note_changes_nothing(world: BatchWorld) -> None:
     before = batches_snapshot()
-    result = batch_detail_out(update_batch(world.manager, str(world.batch.uuid), None, NOW))
+    result = batch_detail_out(
+        update_batch(world.manager, str(world.batch.uuid), None, NOW), Links.public()
+    )
     assert result.manager_notes == "Thanks!"
     assert batches_snapshot() == before
 
