@@ -10,6 +10,7 @@ import typer
 from cli.affinities import affinities_app
 from cli.assign import assign_command
 from cli.batches import batches_app
+from cli.calls import calls_app
 from cli.config import config_command
 from cli.conflicts import conflicts_app
 from cli.context import console
@@ -79,6 +80,7 @@ app.command(name="manual-assign")(manual_assign_command)
 app.add_typer(affinities_app, name="affinities")
 app.add_typer(conflicts_app, name="conflicts")
 app.add_typer(pool_app, name="pool")
+app.add_typer(calls_app, name="calls")
 
 
 def main() -> None:

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from peewee import fn
 
-from store import AssignmentBatch, AssignmentRequest, Notification
+from store import (
+    AssignmentBatch,
+    AssignmentRequest,
+    Call,
+    ConflictOfInterest,
+    Notification,
+    Proposal,
+    ReviewerPoolEntry,
+)
 from store.base import BaseModel
 from store.clock import utcnow
 from store.enums import NotificationStatus
@@ -59,4 +68,33 @@ def store_counts() -> StoreCounts:
         requests=requests_by_kind_and_status(),
         notifications=by_status(Notification),
         oldest_pending_notification_seconds=oldest_pending_notification_age(),
+    )
+
+
+@dataclass(frozen=True)
+class CallCounts:
+    proposals: dict[str, int]
+    pool: dict[str, int]
+    batches: dict[str, int]
+    conflicts: dict[str, int]
+
+
+def _grouped(model: type[BaseModel], column: Any, condition: Any) -> dict[str, int]:
+    rows = model.select(column, fn.COUNT(model.id)).where(condition).group_by(column).tuples()
+    return {str(getattr(value, "value", value)): int(n) for value, n in rows}
+
+
+def call_counts(call: Call) -> CallCounts:
+    """A call's proposals by state, pool entries by invitation, batches and conflicts by status."""
+    return CallCounts(
+        proposals=_grouped(Proposal, Proposal.state, Proposal.call == call.id),
+        pool=_grouped(
+            ReviewerPoolEntry,
+            ReviewerPoolEntry.invitation_status,
+            ReviewerPoolEntry.call == call.id,
+        ),
+        batches=_grouped(AssignmentBatch, AssignmentBatch.status, AssignmentBatch.call == call.id),
+        conflicts=_grouped(
+            ConflictOfInterest, ConflictOfInterest.status, ConflictOfInterest.call == call.id
+        ),
     )
