@@ -93,10 +93,16 @@ def _pool_answers_and_conflict_decisions() -> None:
     )
 
 
+def _notification_request_id() -> None:
+    """Version 6 (#13): the request id an outbox row was written for."""
+    _add_missing_columns(Notification, ["request_id"])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _create_initial_schema),
     Migration(2, "message outbox", _create_message_outbox),
     Migration(5, "pool answers and conflict decisions", _pool_answers_and_conflict_decisions),
+    Migration(6, "notification request id", _notification_request_id),
 ]
 
 

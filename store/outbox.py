@@ -24,6 +24,8 @@ class Notification(BaseModel):
     claimed_at = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
     next_attempt_at = DateTimeField(null=True)
+    #: the X-Request-ID of the HTTP request (or message) whose change wrote the row
+    request_id = CharField(max_length=128, null=True)
 
     class Meta:
         indexes = ((("status", "claimed_at"), False),)

@@ -157,6 +157,8 @@ def build_email(notification: Notification, *, sender: str) -> EmailMessage:
     message["Message-ID"] = message_id_for(notification.uuid, sender)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Reviewq-Kind"] = notification.kind.value
+    if notification.request_id:
+        message["X-Request-ID"] = notification.request_id
     message.set_content(notification.text_body)
     message.add_alternative(notification.html_body, subtype="html")
     return message

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from config import get_settings
+from config.logs import current_request_id
 from store.clock import to_naive_utc
 from store.db import database
 from store.enums import NotificationKind, NotificationStatus
@@ -102,6 +103,7 @@ def queue_email(
             text_body=rendered.text,
             html_body=rendered.html,
             dedupe_key=dedupe_key,
+            request_id=current_request_id(),
         )
         .on_conflict(conflict_target=[Notification.dedupe_key], action="nothing")
         .returning(notification_pk)

@@ -182,6 +182,14 @@ def test_every_process_logs_json_with_the_request_id_and_no_secret(
     finally:
         for process in (web, worker, scheduler):
             stop_process_group(process)
+    _check_lines(logs, tmp_path, note)
+    everything = "".join(path.read_text() for path in logs.values())
+    for secret in (token, "SECRET-BODY-0451", "nope"):
+        assert secret not in everything, secret
+
+
+def _check_lines(logs: dict[str, Path], tmp_path: Path, note: Notification) -> None:
+    """What the three processes' lines say of the run (each line one JSON object)."""
     lines = {name: json_lines(path.read_text()) for name, path in logs.items()}
     access = [line for line in lines["web"] if line["event"] == "http request"]
     traced = [line for line in access if line.get("request_id") == "trace-42"]
@@ -196,8 +204,10 @@ def test_every_process_logs_json_with_the_request_id_and_no_secret(
     [assign] = [line for line in processed if line["actor"] == "assign_reviews"]
     assert assign["request_id"] == "trace-77" and assign["outcome"] == "succeeded"
     assert [line["request_id"] for line in deliveries if line["request_id"]] == ["trace-77"]
+    # ... and into the outbox row and the e-mail's headers
+    [invitation] = Notification.select().where(Notification.id != note.id)
+    assert invitation.request_id == "trace-77" and note.request_id is None
+    [eml] = [p for p in (tmp_path / "outbox").glob("*.eml") if "trace-77" in p.read_text()]
+    assert "X-Request-ID: trace-77" in eml.read_text()
     runs = [line for line in lines["scheduler"] if line["event"] == "scheduler job run"]
     assert any(run["job"] == "sweep_outbox" and "counts" in run for run in runs)
-    everything = "".join(path.read_text() for path in logs.values())
-    for secret in (token, "SECRET-BODY-0451", "nope"):
-        assert secret not in everything, secret

@@ -4,10 +4,30 @@ their defaults, and the rows keep their data."""
 
 from __future__ import annotations
 
-from peewee import CharField, Database, ForeignKeyField, IntegerField, TextField
+import uuid
 
-from store import Call, ConflictOfInterest, Proposal, Reviewer, ReviewerPoolEntry, User
+from peewee import (
+    CharField,
+    Database,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    UUIDField,
+)
+
+from store import (
+    Call,
+    ConflictOfInterest,
+    Notification,
+    Proposal,
+    Reviewer,
+    ReviewerPoolEntry,
+    User,
+)
 from store.base import BaseModel
+from store.clock import utcnow
 from store.db import database
 from store.enums import DetectionMethod, InvitationStatus
 from store.migrations import ALL_MODELS, SchemaMigration, drop_everything, migrate
@@ -53,7 +73,11 @@ def test_version_5_adds_its_columns_to_an_older_schema(db: Database) -> None:
     entry = PoolEntryV1.create(call=call.id, reviewer=reviewer.id)
     coi = ConflictV1.create(call=call.id, reviewer=reviewer.id, proposal=make_proposal(call).id)
 
-    assert migrate() == ["pool answers and conflict decisions"]
+    assert migrate() == [
+        "message outbox",
+        "pool answers and conflict decisions",
+        "notification request id",
+    ]
     fresh_entry = ReviewerPoolEntry.get_by_id(entry.id)
     assert (fresh_entry.decline_reason, fresh_entry.response_date) == ("", None)
     assert (fresh_entry.invitation_status, fresh_entry.invited_by_id) == (
@@ -70,4 +94,43 @@ def test_version_5_adds_its_columns_to_an_older_schema(db: Database) -> None:
     # the new columns take writes, the foreign keys included
     ReviewerPoolEntry.update(decline_reason="Busy", invited_by=None).execute()
     assert ReviewerPoolEntry.get_by_id(entry.id).decline_reason == "Busy"
+    assert migrate() == []
+
+
+class NotificationV5(Model):
+    """The outbox table as versions 1 to 5 made it: no request id."""
+
+    kind = CharField()
+    recipient = CharField()
+    recipient_name = CharField(default="")
+    subject = CharField()
+    text_body = TextField()
+    html_body = TextField()
+    dedupe_key = CharField(unique=True)
+    status = CharField(default="pending")
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    next_attempt_at = DateTimeField(null=True)
+    uuid = UUIDField(unique=True, default=uuid.uuid4)
+    created = DateTimeField(default=utcnow)
+    modified = DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        table_name = "notification"
+
+
+def test_version_6_adds_the_request_id_to_an_older_outbox(db: Database) -> None:
+    drop_everything()
+    database.create_tables([NotificationV5, SchemaMigration])
+    database.create_tables([m for m in ALL_MODELS if m is not Notification])
+    for version, name in ((1, "initial schema"), (2, "message outbox"), (5, "pool")):
+        SchemaMigration.create(version=version, name=name)
+    NotificationV5.create(kind="invitation", recipient="a@b.org", subject="s", text_body="t",
+                          html_body="h", dedupe_key="old")  # fmt: skip
+
+    assert migrate() == ["notification request id"]
+    assert Notification.get(Notification.dedupe_key == "old").request_id is None
     assert migrate() == []
