@@ -10,6 +10,7 @@ from api.errors import install_error_handlers
 def create_app() -> FastAPI:
     """The ASGI app of the `web` process (uvicorn `api.app:create_app --factory`)."""
     from api.routers import ROUTERS
+    from web.routes import web_router
 
     app = FastAPI(
         title="reviewq",
@@ -21,4 +22,5 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(web_router())  # the pages for people (web/)
     return app

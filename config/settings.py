@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     public_url: str = "http://localhost:8000"
     mail_from: str = "reviewq <noreply@localhost>"
+    #: signs response links and session cookies; generated into the data dir when unset
+    secret_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEWQ_SECRET_KEY", "secret_key"), repr=False
+    )
     port: int = 8000
     worker_threads: int = Field(
         default=8, validation_alias=AliasChoices("REVIEWQ_WORKER_THREADS", "worker_threads")

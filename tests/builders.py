@@ -397,3 +397,111 @@ def extend(batch: AssignmentBatch, expires_at: datetime) -> None:
     AssignmentBatch.update(
         status=BatchStatus.SENT, expires_at=expires_at, reminder_sent=False, manager_notified=False
     ).where(AssignmentBatch.id == batch.id).execute()
+
+
+def of_kind(ids: list[int], kind: NotificationKind) -> list[int]:
+    """The outbox ids among `ids` whose row is of `kind` (a decline also notifies managers)."""
+    rows = Notification.select(Notification.id).where(
+        Notification.id.in_(ids), Notification.kind == kind
+    )
+    return sorted(row.id for row in rows)
+
+
+# --- the pages (tests/web/) -------------------------------------------------------------------
+
+
+@dataclass
+class WebWorld:
+    """A call with a manager (and their token), a reviewer with a login holding a SENT batch
+    of three proposals made by the real use cases (the third held by a pending conflict), and
+    the outbox delivered to .eml files."""
+
+    call: Call
+    manager: User
+    manager_token: str
+    reviewer_user: User
+    reviewer_token: str
+    reviewer: Reviewer
+    batch: AssignmentBatch
+    items: list[AssignmentItem]
+    conflict: Any
+
+
+def build_web_world(
+    *,
+    call_name: str = "Astronomy 2027",
+    reviewer_name: str = "Ada Lovelace",
+    titles: tuple[str, str, str] = ("Dark matter maps", "Solar wind", "Exoplanet census"),
+    manager_notes: str = "Thank you for helping us.",
+) -> WebWorld:
+    from store import ConflictOfInterest
+    from store.enums import Disclosure
+    from tasks.batches.manual import create_manual_assignment
+    from tasks.batches.send import send_batch
+    from tasks.users import rotate_token
+    from workers.delivery import deliver
+
+    call = make_call(
+        name=call_name,
+        description="Telescope time, round two.",
+        reviewers_per_proposal=2,
+        proposal_disclosure=Disclosure.TITLES_AND_SUMMARIES,
+    )
+    manager = make_call_manager(call, full_name="Grace Hopper")
+    user = make_user()
+    reviewer = make_reviewer(user=user, name=reviewer_name)
+    entry = make_pool_entry(call, reviewer, max_assignments=4)
+    proposals = [
+        make_proposal(call, name=title, summary=f"Summary of {title}.", keywords=["sky"])
+        for title in titles
+    ]
+    conflict = ConflictOfInterest.create(
+        call=call,
+        reviewer=reviewer,
+        proposal=proposals[2],
+        coi_type="COAUTHOR",
+        evidence="Co-authored a paper in 2024",
+    )
+    made = create_manual_assignment(
+        manager,
+        str(call.uuid),
+        str(entry.uuid),
+        [str(p.uuid) for p in proposals],
+        manager_notes=manager_notes,
+    )
+    sent = send_batch(manager, str(made.batch.uuid))
+    for notification_id in sent.notification_ids:
+        deliver(notification_id)
+    items = list(
+        AssignmentItem.select()
+        .where(AssignmentItem.batch == made.batch.id)
+        .order_by(AssignmentItem.id)
+    )
+    return WebWorld(
+        call=call,
+        manager=manager,
+        manager_token=rotate_token(manager),
+        reviewer_user=user,
+        reviewer_token=rotate_token(user),
+        reviewer=reviewer,
+        batch=AssignmentBatch.get_by_id(made.batch.id),
+        items=items,
+        conflict=conflict,
+    )
+
+
+def response_link_in_outbox(outbox: Any, recipient: str) -> str:
+    """The `Respond here:` URL of the newest .eml written to `recipient` (the text part)."""
+    import email
+    import re
+    from email import policy
+
+    for path in sorted(outbox.glob("*.eml"), reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if recipient not in str(message["To"]):
+            continue
+        text = message.get_body(preferencelist=("plain",))
+        found = re.search(r"^Respond here: (\S+)\r?$", text.get_content(), re.MULTILINE)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no invitation to {recipient} with a response link in {outbox}")
