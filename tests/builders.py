@@ -501,6 +501,7 @@ def response_link_in_outbox(outbox: Any, recipient: str) -> str:
         if recipient not in str(message["To"]):
             continue
         text = message.get_body(preferencelist=("plain",))
+        assert text is not None, f"{path}: no text part"
         found = re.search(r"^Respond here: (\S+)\r?$", text.get_content(), re.MULTILINE)
         if found:
             return found.group(1)

@@ -12,7 +12,7 @@ from tasks.overview import Coverage, Load
 BAR_WIDTH = 600
 BAR_HEIGHT = 28
 HIST_WIDTH = 600
-HIST_HEIGHT = 180
+HIST_HEIGHT = 170
 HIST_MARGIN = 28
 
 
