@@ -94,9 +94,7 @@ def test_reassign_force_unblock_and_extend_from_the_call_page(
     assert (batch.status, batch.expires_at) == (BatchStatus.SENT, new_deadline)
 
 
-def test_a_refusal_is_shown_on_the_page_and_changes_nothing(
-    site: Site, browser_page: Any
-) -> None:
+def test_a_refusal_is_shown_on_the_page_and_changes_nothing(site: Site, browser_page: Any) -> None:
     world = build_web_world()
     page = browser_page
     sign_in(page, site, world.manager_token, f"/calls/{world.call.uuid}")
