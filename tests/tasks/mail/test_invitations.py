@@ -53,7 +53,8 @@ def test_the_body_greets_the_reviewer_and_gives_call_titles_note_deadline_and_li
             assert title in body
         assert "Thanks!" in body
         assert "2026-03-08 12:00 UTC" in body
-        assert f"Respond here: {response_link(world.batch)}" in body
+        assert "Respond here: " in body
+        assert response_link(world.batch) in body
         assert response_link(world.batch).startswith(f"{PUBLIC_URL}/respond/")
 
 
