@@ -9,6 +9,8 @@ actor (tasks/access.py). E-mails have no request, so the link is built from PUBL
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from config.secret import secret_key
@@ -75,3 +77,9 @@ def read_response_token(token: str) -> BatchGrant:
 def call_page_link(call: Call) -> str:
     """`PUBLIC_URL/calls/<uuid>`: the manager's page of the call (web/)."""
     return public_link("calls", str(call.uuid))
+
+
+def review_link(review_public_id: str) -> str:
+    """`PUBLIC_URL/me#review-<id>`: the reviewer's page, where each review they hold is listed
+    (sign-in needed: a review is not one batch's answer)."""
+    return f"{public_link('me')}#review-{quote(review_public_id, safe='')}"

@@ -10,6 +10,7 @@ from store import User
 from tasks.batches.listing import list_own_batches
 from tasks.links import response_token
 from tasks.overview import managed_calls
+from tasks.reviews import own_reviews
 from tasks.users import authenticate
 from web.rendering import error_page, page, redirect
 from web.security import CsrfRefused, checked_form, end_session, session_user, start_session
@@ -94,4 +95,7 @@ def my_batches(request: Request) -> Response:
         return login_redirect(request)
     views, _total = list_own_batches(user, page_size=None)
     rows = [(view, response_token(view.batch)) for view in views]
-    return page(request, "me.html.j2", user=user, title="My invitations", rows=rows)
+    reviews = own_reviews(user)
+    return page(
+        request, "me.html.j2", user=user, title="My invitations", rows=rows, reviews=reviews
+    )

@@ -33,12 +33,11 @@ from store import (
 from store.db import is_sqlite
 from store.enums import BatchStatus, ItemStatus, NotificationKind, ReviewState
 from store.locks import lock_rows
-from tasks.links import call_page_link, response_link
+from tasks.links import call_page_link, response_link, review_link
 from tasks.mail.notices import call_managers
 from tasks.mail.outbox import (
     InvalidRecipientError,
     notification_dedupe_key,
-    public_link,
     queue_email,
 )
 
@@ -215,7 +214,7 @@ def _queue_review_deadline(review: Review) -> int | None:
         "review_id": review.public_id,
         "priority": review.priority.value,
         "deadline": review.deadline,
-        "link": public_link("reviews", review.public_id),
+        "link": review_link(review.public_id),
     }
     key = review_deadline_key(review.uuid, review.deadline)
     reviewer: Reviewer = review.reviewer
