@@ -55,6 +55,7 @@ def test_a_reviewer_answers_from_the_e_mail_link_and_the_api_shows_it(
     card = _card(page, decline)
     card.get_by_role("button", name="Decline").click()
     card.get_by_label("Reason").fill("I am travelling all month.")
+    screenshot(page, "reviewer-page-declining")
     card.get_by_role("button", name="Confirm decline").click()
     assert _card(page, decline).get_by_text("Declined").is_visible()
     screenshot(page, "reviewer-page")
