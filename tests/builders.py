@@ -9,6 +9,7 @@ the people who may or may not act on it); a `PoolWorld` is a call and its pool b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,10 +17,11 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -506,3 +508,50 @@ def response_link_in_outbox(outbox: Any, recipient: str) -> str:
         if found:
             return found.group(1)
     raise AssertionError(f"no invitation to {recipient} with a response link in {outbox}")
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    data_dir: Path
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under var/screenshots/ (not committed) for people to see."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Any, site: Site, token: str, target: str = "/") -> None:
+    """Sign in through /login's Token field, landing on `target`."""
+    page.goto(f"{site.url}/login?next={target}")
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@contextlib.contextmanager
+def served(app: Any, port: int) -> Iterator[None]:
+    """`app` served by uvicorn in a thread on 127.0.0.1:`port` until the block ends."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -24,6 +24,7 @@ from cli.demo.lifecycle import run_lifecycle
 from cli.demo.sample import sample_document
 from cli.demo.scenarios import check_outcome, print_report, send_scenarios
 from cli.demo.serve import serve as serve_until_stopped
+from cli.demo.serve import stop_process
 from config import get_settings
 from store import AssignmentRequest
 from store.db import database
@@ -77,15 +78,6 @@ def _start_workers(env: dict[str, str], data_dir: Path, processes: int) -> subpr
     return start_dramatiq(
         processes, 4, env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _wait_all(requests: list[Any], timeout: float) -> list[Any]:
@@ -168,7 +160,7 @@ def _run(data_dir: Path, processes: int, seed: int, timeout: float) -> None:
         checks = check_outcome(sent, finished, document, data_dir, timeout=30.0)
         checks += run_lifecycle(data_dir, timeout)
     finally:
-        _stop(workers)
+        stop_process(workers)
     print_report(sent, finished, checks, time.monotonic() - started)
     failed = [c for c in checks if not c.passed]
     if failed:

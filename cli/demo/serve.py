@@ -45,7 +45,7 @@ def serve(env: dict[str, str], data_dir: Path, processes: int, port: int) -> int
         return _wait(children)
     finally:
         for name, child in children.items():
-            _stop(child)
+            stop_process(child)
             console.print(f"stopped {name}")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -138,7 +138,8 @@ def _wait(children: dict[str, subprocess.Popen[bytes]]) -> int:
         return 0
 
 
-def _stop(child: subprocess.Popen[bytes]) -> None:
+def stop_process(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM `child`, then SIGKILL it if it has not exited within 20 s."""
     if child.poll() is None:
         child.terminate()
         try:

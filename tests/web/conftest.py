@@ -4,19 +4,15 @@ data directory), and real headless Chromium driven by Playwright (Debian's `chro
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from peewee import Database
 
 from config import get_settings
-from tests.builders import free_port
+from tests.builders import Site, free_port, served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -28,17 +24,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-
-
-@dataclass(frozen=True)
-class Site:
-    url: str
-    data_dir: Path
-
-    @property
-    def outbox(self) -> Path:
-        return self.data_dir / "outbox"
 
 
 @pytest.fixture(scope="session")
@@ -79,24 +64,6 @@ def site(
     monkeypatch.setenv("SMTP_URL", "")
     monkeypatch.delenv("REVIEWQ_SECRET_KEY", raising=False)
     get_settings.cache_clear()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield Site(url, tmp_path)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(), port):
+        yield Site(url, tmp_path)
     get_settings.cache_clear()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot under var/screenshots/ (not committed) for people to see."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

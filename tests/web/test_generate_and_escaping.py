@@ -12,10 +12,15 @@ import pytest
 from store import AssignmentBatch
 from store.enums import BatchStatus
 from tests.builders import PG_URL as DATABASE_URL
-from tests.builders import REDIS_URL, build_web_world, response_link_in_outbox, stop_process_group
+from tests.builders import (
+    REDIS_URL,
+    Site,
+    build_web_world,
+    response_link_in_outbox,
+    sign_in,
+    stop_process_group,
+)
 from tests.factories import make_pool_entry, make_reviewer
-from tests.web.conftest import Site
-from tests.web.test_manage import sign_in
 from workers.supervisor import start_dramatiq
 
 INJECTED = "<img src=x onerror=\"document.title='pwned'\"><b>bold</b>"

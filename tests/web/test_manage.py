@@ -11,15 +11,8 @@ from store import AssignmentBatch, AssignmentItem, ConflictOfInterest
 from store.clock import utcnow
 from store.enums import BatchStatus, CoiStatus, ItemStatus
 from tasks.items.answers import decline_item
-from tests.builders import WebWorld, build_web_world
+from tests.builders import Site, WebWorld, build_web_world, screenshot, sign_in
 from tests.factories import make_call, make_call_manager, make_pool_entry, make_reviewer
-from tests.web.conftest import Site, screenshot
-
-
-def sign_in(page: Any, site: Site, token: str, target: str = "/") -> None:
-    page.goto(f"{site.url}/login?next={target}")
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def call_page(page: Any, site: Site, world: WebWorld) -> Any:

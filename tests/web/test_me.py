@@ -9,10 +9,8 @@ from store import AssignmentBatch
 from store.enums import BatchStatus
 from tasks.items.answers import accept_item
 from tasks.links import review_link
-from tests.builders import build_web_world
+from tests.builders import Site, build_web_world, sign_in
 from tests.factories import make_assignment_batch, make_call
-from tests.web.conftest import Site
-from tests.web.test_manage import sign_in
 
 
 def test_a_reviewer_sees_every_invitation_and_review_on_me(site: Site, browser_page: Any) -> None:

@@ -11,8 +11,13 @@ import httpx
 from store import AssignmentBatch, AssignmentItem, Notification, Review
 from store.clock import utcnow
 from store.enums import BatchStatus, ItemStatus, NotificationKind
-from tests.builders import WebWorld, build_web_world, response_link_in_outbox
-from tests.web.conftest import Site, screenshot
+from tests.builders import (
+    Site,
+    WebWorld,
+    build_web_world,
+    response_link_in_outbox,
+    screenshot,
+)
 
 
 def _card(page: Any, item: AssignmentItem) -> Any:
