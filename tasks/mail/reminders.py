@@ -293,15 +293,26 @@ def batches_due_for_reminder(now: datetime) -> list[int]:
     return [batch_id for (batch_id,) in query]
 
 
-def batches_due_expiry_notice() -> list[int]:
-    """Ids of the expired batches whose managers were not told for this occasion (one query)."""
-    query = (
-        AssignmentBatch.select(AssignmentBatch.id)
+def expiry_notice_groups(chunk_size: int) -> list[list[int]]:
+    """The expired batches not notified yet, in groups for the notice messages: a call's
+    batches always in ONE group (so that its managers get one digest per run, however many
+    batches expired), whole calls packed together up to `chunk_size` batches a group."""
+    rows = (
+        AssignmentBatch.select(AssignmentBatch.id, AssignmentBatch.call)
         .where(expiry_notice_due())
-        .order_by(AssignmentBatch.id)
+        .order_by(AssignmentBatch.call, AssignmentBatch.id)
         .tuples()
     )
-    return [batch_id for (batch_id,) in query]
+    by_call: dict[int, list[int]] = defaultdict(list)
+    for batch_id, call_id in rows:
+        by_call[call_id].append(batch_id)
+    groups: list[list[int]] = []
+    for ids in by_call.values():
+        if groups and len(groups[-1]) + len(ids) <= max(chunk_size, 1):
+            groups[-1].extend(ids)
+        else:
+            groups.append(list(ids))
+    return groups
 
 
 def reviews_due_for_reminder(now: datetime, within: timedelta) -> list[int]:

@@ -3,7 +3,7 @@ expiry digest per call and run (not one e-mail per batch), each linking to the c
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from peewee import Database
 
@@ -13,14 +13,15 @@ from store.enums import NotificationKind
 from tasks.batches.expiry import expire_overdue_batches
 from tasks.items.answers import decline_item
 from tasks.links import call_page_link
-from tasks.mail.reminders import batches_due_expiry_notice, write_expiry_notices
+from tasks.mail.reminders import expiry_notice_groups, write_expiry_notices
 from tests.builders import NOW, add_item, extend, invite, notifications
 from tests.factories import make_call, make_call_manager, make_sent_batch
 
 
-def _digest_run(now: object) -> list[int]:
+def _digest_run(now: datetime) -> list[int]:
+    ids = [batch_id for group in expiry_notice_groups(100) for batch_id in group]
     with write_transaction():
-        return write_expiry_notices(batches_due_expiry_notice(), now)  # type: ignore[arg-type]
+        return write_expiry_notices(ids, now)
 
 
 def test_a_decline_tells_every_manager_once_with_reviewer_proposal_reason_and_link(
