@@ -9,7 +9,7 @@ from store import AssignmentBatch
 from store.enums import BatchStatus
 from tasks.items.answers import accept_item
 from tasks.links import review_link
-from tests.builders import Site, build_web_world, sign_in
+from tests.builders import Site, build_web_world, screenshot, sign_in
 from tests.factories import make_assignment_batch, make_call
 
 
@@ -33,5 +33,6 @@ def test_a_reviewer_sees_every_invitation_and_review_on_me(site: Site, browser_p
     page.goto(link.replace(link.split("/me")[0], site.url))
     row = page.locator(f"#review-{accepted.review.public_id}")
     assert row.get_by_text(world.items[0].proposal.name).is_visible()
+    screenshot(page, "me-page")
     page.locator("table").first.get_by_role("link", name="Answer").click()
     assert page.get_by_role("heading", name=world.call.name).is_visible()
