@@ -9,8 +9,10 @@ from api.deps import db_connection
 
 
 def web_router() -> APIRouter:
+    from config.secret import secret_key
     from web import account, calls, respond
 
+    secret_key()  # generated into the data directory now, on first start, when unset
     router = APIRouter(include_in_schema=False, dependencies=[Depends(db_connection)])
     for module in (account, respond, calls):
         router.include_router(module.router)
