@@ -13,6 +13,7 @@ def create_app() -> FastAPI:
     """The ASGI app of the `web` process (uvicorn `api.app:create_app --factory`)."""
     from api.operations import router as operations_router
     from api.routers import ROUTERS
+    from web.routes import web_router
 
     app = FastAPI(
         title="reviewq",
@@ -27,4 +28,5 @@ def create_app() -> FastAPI:
     app.include_router(operations_router)
     app.state.metrics_registry = build_registry()
     app.add_middleware(ObservedRequests, registry=app.state.metrics_registry)
+    app.include_router(web_router())  # the pages for people (web/)
     return app

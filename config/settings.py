@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     #: http://localhost:$PORT (see `effective_public_url`)
     public_url: str | None = None
     mail_from: str = "reviewq <noreply@localhost>"
+    #: signs response links and session cookies; generated into the data dir when unset
+    secret_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("REVIEWQ_SECRET_KEY", "secret_key"), repr=False
+    )
     port: int = 8000
     #: honour X-Forwarded-Proto / X-Forwarded-Host when building links (behind a proxy)
     trust_proxy: bool = Field(

@@ -23,8 +23,8 @@ from tasks.actors import (
 from tasks.batches.expiry import expire_overdue_batches
 from tasks.mail.outbox import enqueue_deliveries, redrivable_notification_ids
 from tasks.mail.reminders import (
-    batches_due_expiry_notice,
     batches_due_for_reminder,
+    expiry_notice_groups,
     reviews_due_for_reminder,
 )
 from tasks.messages import ids_message
@@ -98,10 +98,13 @@ def send_reminders(now: datetime, options: JobOptions) -> JobReport:
 
 
 def notify_managers(now: datetime, options: JobOptions) -> JobReport:
-    """Enqueue the managers' notice of every expired batch not notified for this occasion."""
-    ids = batches_due_expiry_notice()
-    messages = enqueue_chunks(notify_expired_batches, ids, now, options)
-    return JobReport("notify_managers", {"batches_expired": len(ids), "messages": messages})
+    """Enqueue the managers' notice of every expired batch not notified for this occasion: one
+    digest per call and run, so a call's batches always travel in one message."""
+    groups = expiry_notice_groups(options.chunk_size)
+    for ids in groups:
+        notify_expired_batches.send(ids_message(ids, now))
+    expired = sum(len(ids) for ids in groups)
+    return JobReport("notify_managers", {"batches_expired": expired, "messages": len(groups)})
 
 
 def remind_review_deadlines(now: datetime, options: JobOptions) -> JobReport:

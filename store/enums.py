@@ -133,6 +133,7 @@ class NotificationKind(StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
     EXPIRED_NOTICE = "expired_notice"
+    DECLINE_NOTICE = "decline_notice"
     REVIEW_ASSIGNED = "review_assigned"
     REVIEW_DEADLINE = "review_deadline"
     POOL_INVITATION = "pool_invitation"

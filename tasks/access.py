@@ -28,6 +28,7 @@ from store import (
 )
 from store.lookups import resolve_id, resolve_ids
 from tasks.errors import Forbidden, NotFound
+from tasks.grants import BatchGrant
 from tasks.rules import REVIEWER_VISIBLE_BATCHES
 
 
@@ -94,9 +95,14 @@ def require_manager(user: User, batch: AssignmentBatch) -> None:
     raise Forbidden()
 
 
-def require_reviewer(user: User, batch: AssignmentBatch) -> None:
+def require_reviewer(user: User | BatchGrant, batch: AssignmentBatch) -> None:
     """A reviewer action (accept, decline): only the batch's own reviewer. A manager who may
-    see the batch gets Forbidden, anyone else NotFound."""
+    see the batch gets Forbidden, anyone else NotFound. A response link's grant
+    (tasks/links.py) acts for exactly its batch: any other batch is NotFound to it."""
+    if isinstance(user, BatchGrant):
+        if user.batch_id == batch.id and batch.status in REVIEWER_VISIBLE_BATCHES:
+            return
+        raise NotFound("assignment batch")
     if is_reviewer_of(user, batch) and batch.status in REVIEWER_VISIBLE_BATCHES:
         return
     require_batch_visible(user, batch)

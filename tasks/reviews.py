@@ -1,7 +1,7 @@
 """Reading one review (`/api/proposal-reviews/{uuid}/`, what an accepted item's `review`
 links to): the call's managers and staff see every review of the call, a reviewer their own;
-anyone else gets NotFound. And one reviewer profile (`/api/reviewer-profiles/{uuid}/`, what a
-pool entry's and a conflict's `reviewer` link to)."""
+anyone else gets NotFound. One reviewer profile (`/api/reviewer-profiles/{uuid}/`, what a
+pool entry's and a conflict's `reviewer` link to). And a reviewer's own reviews (`/me`)."""
 
 from __future__ import annotations
 
@@ -93,3 +93,22 @@ def get_reviewer(actor: User, reviewer_token: str) -> ReviewerView:
         items_declined=int(answers.get(ItemStatus.DECLINED.value, 0)),
         items_expired=int(answers.get(ItemStatus.EXPIRED.value, 0)),
     )
+
+
+SHOWN_STATES = (ReviewState.IN_REVIEW, ReviewState.SUBMITTED)
+
+
+def own_reviews(actor: User) -> list[Review]:
+    """A reviewer's own reviews, as the `/me` page lists them (where review e-mails link to):
+    those held by `actor`'s reviewer profiles, in review or submitted, with their proposal and
+    call read; the nearest deadline first."""
+    query = (
+        Review.select(Review, Proposal, Call)
+        .join(Proposal)
+        .join(Call)
+        .switch(Review)
+        .join(Reviewer)
+        .where(Reviewer.user == actor.id, Review.state.in_(list(SHOWN_STATES)))
+        .order_by(Review.deadline.asc(nulls="LAST"), Review.id)
+    )
+    return list(query)

@@ -9,6 +9,7 @@ the people who may or may not act on it); a `PoolWorld` is a call and its pool b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,10 +17,11 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -397,3 +399,159 @@ def extend(batch: AssignmentBatch, expires_at: datetime) -> None:
     AssignmentBatch.update(
         status=BatchStatus.SENT, expires_at=expires_at, reminder_sent=False, manager_notified=False
     ).where(AssignmentBatch.id == batch.id).execute()
+
+
+def of_kind(ids: list[int], kind: NotificationKind) -> list[int]:
+    """The outbox ids among `ids` whose row is of `kind` (a decline also notifies managers)."""
+    rows = Notification.select(Notification.id).where(
+        Notification.id.in_(ids), Notification.kind == kind
+    )
+    return sorted(row.id for row in rows)
+
+
+# --- the pages (tests/web/) -------------------------------------------------------------------
+
+
+@dataclass
+class WebWorld:
+    """A call with a manager (and their token), a reviewer with a login holding a SENT batch
+    of three proposals made by the real use cases (the third held by a pending conflict), and
+    the outbox delivered to .eml files."""
+
+    call: Call
+    manager: User
+    manager_token: str
+    reviewer_user: User
+    reviewer_token: str
+    reviewer: Reviewer
+    batch: AssignmentBatch
+    items: list[AssignmentItem]
+    conflict: Any
+
+
+def build_web_world(
+    *,
+    call_name: str = "Astronomy 2027",
+    reviewer_name: str = "Ada Lovelace",
+    titles: tuple[str, str, str] = ("Dark matter maps", "Solar wind", "Exoplanet census"),
+    manager_notes: str = "Thank you for helping us.",
+) -> WebWorld:
+    from store import ConflictOfInterest
+    from store.enums import Disclosure
+    from tasks.batches.manual import create_manual_assignment
+    from tasks.batches.send import send_batch
+    from tasks.users import rotate_token
+    from workers.delivery import deliver
+
+    call = make_call(
+        name=call_name,
+        description="Telescope time, round two.",
+        reviewers_per_proposal=2,
+        proposal_disclosure=Disclosure.TITLES_AND_SUMMARIES,
+    )
+    manager = make_call_manager(call, full_name="Grace Hopper")
+    user = make_user()
+    reviewer = make_reviewer(user=user, name=reviewer_name)
+    entry = make_pool_entry(call, reviewer, max_assignments=4)
+    proposals = [
+        make_proposal(call, name=title, summary=f"Summary of {title}.", keywords=["sky"])
+        for title in titles
+    ]
+    conflict = ConflictOfInterest.create(
+        call=call,
+        reviewer=reviewer,
+        proposal=proposals[2],
+        coi_type="COAUTHOR",
+        evidence="Co-authored a paper in 2024",
+    )
+    made = create_manual_assignment(
+        manager,
+        str(call.uuid),
+        str(entry.uuid),
+        [str(p.uuid) for p in proposals],
+        manager_notes=manager_notes,
+    )
+    sent = send_batch(manager, str(made.batch.uuid))
+    for notification_id in sent.notification_ids:
+        deliver(notification_id)
+    items = list(
+        AssignmentItem.select()
+        .where(AssignmentItem.batch == made.batch.id)
+        .order_by(AssignmentItem.id)
+    )
+    return WebWorld(
+        call=call,
+        manager=manager,
+        manager_token=rotate_token(manager),
+        reviewer_user=user,
+        reviewer_token=rotate_token(user),
+        reviewer=reviewer,
+        batch=AssignmentBatch.get_by_id(made.batch.id),
+        items=items,
+        conflict=conflict,
+    )
+
+
+def response_link_in_outbox(outbox: Any, recipient: str) -> str:
+    """The `Respond here:` URL of the newest .eml written to `recipient` (the text part)."""
+    import email
+    import re
+    from email import policy
+
+    for path in sorted(outbox.glob("*.eml"), reverse=True):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if recipient not in str(message["To"]):
+            continue
+        text = message.get_body(preferencelist=("plain",))
+        assert text is not None, f"{path}: no text part"
+        found = re.search(r"^Respond here: (\S+)\r?$", text.get_content(), re.MULTILINE)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no invitation to {recipient} with a response link in {outbox}")
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    data_dir: Path
+
+    @property
+    def outbox(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under var/screenshots/ (not committed) for people to see."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Any, site: Site, token: str, target: str = "/") -> None:
+    """Sign in through /login's Token field, landing on `target`."""
+    page.goto(f"{site.url}/login?next={target}")
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@contextlib.contextmanager
+def served(app: Any, port: int) -> Iterator[None]:
+    """`app` served by uvicorn in a thread on 127.0.0.1:`port` until the block ends."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

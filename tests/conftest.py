@@ -32,6 +32,8 @@ from tests.builders import (
 
 # what the code under test reads (workers started by the tests inherit it)
 os.environ.setdefault("REDIS_URL", REDIS_URL)
+# a fixed key, so that no test writes one into ./var (tests of the generated key unset it)
+os.environ.setdefault("REVIEWQ_SECRET_KEY", "reviewq-tests-secret-key-not-for-production")
 
 
 def database_url(kind: str, tmp_path: Path) -> str:

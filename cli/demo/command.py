@@ -23,6 +23,8 @@ from cli.context import console, err_console, open_store
 from cli.demo.lifecycle import run_lifecycle
 from cli.demo.sample import sample_document
 from cli.demo.scenarios import check_outcome, print_report, send_scenarios
+from cli.demo.serve import serve as serve_until_stopped
+from cli.demo.serve import stop_process
 from config import get_settings
 from store import AssignmentRequest
 from store.db import database
@@ -78,15 +80,6 @@ def _start_workers(env: dict[str, str], data_dir: Path, processes: int) -> subpr
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def _wait_all(requests: list[Any], timeout: float) -> list[Any]:
     ids = list(dict.fromkeys(r.id for r in requests))  # a duplicate shares its request
     columns = (TextColumn("requests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -109,11 +102,27 @@ def demo_command(
     processes: Annotated[int, typer.Option(help="dramatiq worker processes.")] = 2,
     seed: Annotated[int, typer.Option(help="Seed of the sample data.")] = 7,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 180.0,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="After the checks, keep the whole system running (web pages included) "
+            "until Ctrl-C, and print a reviewer's link and the manager's token.",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="The web process's port with --serve.")] = 8000,
 ) -> None:
     """Run reviewq end to end on embedded defaults and check what happened."""
     _fresh_dir(data_dir)
-    with embedded_environment(data_dir) as env, demo_settings(env):
-        _run(data_dir, processes, seed, timeout)
+    with embedded_environment(data_dir) as env:
+        env["PORT"] = str(port)
+        env["PUBLIC_URL"] = os.environ.get("PUBLIC_URL") or f"http://localhost:{port}"
+        with demo_settings(env):
+            _run(data_dir, processes, seed, timeout)
+            if serve:
+                code = serve_until_stopped(env, data_dir, processes, port)
+                if code:
+                    raise typer.Exit(code)
 
 
 @contextlib.contextmanager
@@ -151,7 +160,7 @@ def _run(data_dir: Path, processes: int, seed: int, timeout: float) -> None:
         checks = check_outcome(sent, finished, document, data_dir, timeout=30.0)
         checks += run_lifecycle(data_dir, timeout)
     finally:
-        _stop(workers)
+        stop_process(workers)
     print_report(sent, finished, checks, time.monotonic() - started)
     failed = [c for c in checks if not c.passed]
     if failed:

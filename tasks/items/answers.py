@@ -37,13 +37,15 @@ from tasks.errors import (
     MSG_ONLY_DECLINED_EDITABLE,
     RuleViolation,
 )
+from tasks.grants import BatchGrant
 from tasks.items.reassign import auto_reassign, prepare_auto_reassign
+from tasks.mail.notices import queue_decline_notices
 from tasks.results import Accepted, Declined
 from tasks.rows import find_item, lock_batch_of, lock_item, save_batch, save_item
 from tasks.rules import DELETABLE_BATCHES, DELETABLE_ITEMS
 
 
-def accept_item(actor: User, item_uuid: str, now: datetime | None = None) -> Accepted:
+def accept_item(actor: User | BatchGrant, item_uuid: str, now: datetime | None = None) -> Accepted:
     """pending -> accepted (the batch's reviewer only): creates the reviewer's Review of the
     proposal (in_review, assigned_at = now) and links it. Refuses, in this order: after the
     deadline (MSG_ACCEPT_EXPIRED), a non-pending item (MSG_ACCEPT_NOT_PENDING), an unresolved
@@ -68,21 +70,24 @@ def accept_item(actor: User, item_uuid: str, now: datetime | None = None) -> Acc
 
 
 def decline_item(
-    actor: User, item_uuid: str, reason: str = "", now: datetime | None = None
+    actor: User | BatchGrant, item_uuid: str, reason: str = "", now: datetime | None = None
 ) -> Declined:
     """pending -> declined (the batch's reviewer only), with `reason`. Refuses after the
     deadline (MSG_DECLINE_EXPIRED), then a non-pending item (MSG_DECLINE_NOT_PENDING). When the
     call enables auto_reassign_on_decline, the same transaction reassigns the item to the best
-    eligible reviewer in a new batch sent at once (tasks/items/reassign.py); the invitation's
-    outbox ids come back in the result (answered with MSG_DECLINED). Not idempotent: a second
-    decline is refused."""
+    eligible reviewer in a new batch sent at once (tasks/items/reassign.py). Every manager of
+    the call gets a decline notice (tasks/mail/notices.py). The outbox ids of the notices and
+    of the reassignment's invitation come back in the result (answered with MSG_DECLINED). Not
+    idempotent: a second decline is refused."""
     current = now or utcnow()
     with write_transaction():
         batch, item = _lock_answer(actor, item_uuid, prepare_reassign=True)
         _require_open(batch, item, current, MSG_DECLINE_EXPIRED, MSG_DECLINE_NOT_PENDING)
         _answer(item, ItemStatus.DECLINED, current, decline_reason=reason)
         close_if_answered(batch, current)
-        ids = auto_reassign(item, now=current)
+        entry = batch.reviewer_pool_entry
+        ids = queue_decline_notices(item, batch.call, entry.reviewer, reason)
+        ids += auto_reassign(item, now=current)
     return Declined(item, notification_ids=ids)
 
 
@@ -135,7 +140,7 @@ def close_if_answered(batch: AssignmentBatch, now: datetime) -> None:
 
 
 def _lock_answer(
-    actor: User, item_uuid: str, *, prepare_reassign: bool
+    actor: User | BatchGrant, item_uuid: str, *, prepare_reassign: bool
 ) -> tuple[AssignmentBatch, AssignmentItem]:
     """The item's batch then the item, locked and fresh, once `actor` is known to be its
     reviewer. With `prepare_reassign` (a decline) on a call that reassigns automatically, the

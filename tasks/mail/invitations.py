@@ -3,7 +3,7 @@
 What the reviewer sees of each proposal follows the call's `proposal_disclosure`: the title
 always; the summary with `titles_and_summaries` or `full_details`; keywords and organization
 too with `full_details`. An item blocked by a conflict of interest shows its title only, marked
-on hold. The link to respond points at the batch and carries no token.
+on hold. The link to respond is the reviewer's personal signed link (tasks/links.py).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 
 from store import AssignmentBatch, AssignmentItem, Call, Proposal, Reviewer
 from store.enums import Disclosure, ItemStatus, NotificationKind
+from tasks.links import response_link
 from tasks.mail.outbox import (
     InvalidRecipientError,
     notification_dedupe_key,
-    public_link,
     queue_email,
 )
 from tasks.rules import SUMMARY_LEVELS
@@ -41,7 +41,7 @@ def queue_invitation(batch: AssignmentBatch) -> int | None:
         "proposals": invitation_proposals(batch, call.proposal_disclosure),
         "manager_notes": batch.manager_notes,
         "deadline": batch.expires_at,
-        "link": public_link("assignment-batches", str(batch.uuid)),
+        "link": response_link(batch),
     }
     try:
         return queue_email(
@@ -65,10 +65,11 @@ def invitation_proposals(batch: AssignmentBatch, disclosure: Disclosure) -> list
         .where(AssignmentItem.batch == batch.id)
         .order_by(AssignmentItem.id)
     )
-    return [_proposal_context(item, disclosure) for item in items]
+    return [disclosed_proposal(item, disclosure) for item in items]
 
 
-def _proposal_context(item: AssignmentItem, disclosure: Disclosure) -> dict[str, Any]:
+def disclosed_proposal(item: AssignmentItem, disclosure: Disclosure) -> dict[str, Any]:
+    """What the reviewer may see of the item's proposal (the e-mail and the response page)."""
     proposal: Proposal = item.proposal
     blocked = item.status == ItemStatus.COI_BLOCKED
     full = disclosure == Disclosure.FULL_DETAILS and not blocked

@@ -238,12 +238,14 @@ def queue_review_assigned(
 
 
 def _review_context(review: AssignedReview) -> dict[str, Any]:
+    from tasks.links import review_link  # tasks.links builds on this module
+
     return {
         "review_id": review.review_id,
         "proposal_title": review.proposal_title,
         "priority": review.priority,
         "deadline": review.deadline,
-        "link": public_link("reviews", review.review_id),
+        "link": review_link(review.review_id),
     }
 
 

@@ -10,9 +10,10 @@ after the commit. Running a writer twice, or concurrently, writes each e-mail on
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,6 @@ from store import (
     AssignmentBatch,
     AssignmentItem,
     Call,
-    CallManager,
     Notification,
     Proposal,
     Review,
@@ -33,10 +33,11 @@ from store import (
 from store.db import is_sqlite
 from store.enums import BatchStatus, ItemStatus, NotificationKind, ReviewState
 from store.locks import lock_rows
+from tasks.links import call_page_link, response_link, review_link
+from tasks.mail.notices import call_managers
 from tasks.mail.outbox import (
     InvalidRecipientError,
     notification_dedupe_key,
-    public_link,
     queue_email,
 )
 
@@ -107,7 +108,7 @@ def _queue_reminder(batch: AssignmentBatch, titles: list[str]) -> int | None:
         "call_name": batch.call.name,
         "proposals": titles,
         "deadline": batch.expires_at,
-        "link": public_link("assignment-batches", str(batch.uuid)),
+        "link": response_link(batch),
     }
     key = notification_dedupe_key(NotificationKind.REMINDER, batch.uuid, occasion(batch.expires_at))
     return _queue_or_skip(
@@ -115,21 +116,27 @@ def _queue_reminder(batch: AssignmentBatch, titles: list[str]) -> int | None:
     )
 
 
-# --- expiry notices to the call's managers -------------------------------------------------
+# --- the expiry digest to the call's managers ----------------------------------------------
 
 
 def write_expiry_notices(batch_ids: Sequence[int], now: datetime) -> list[int]:
-    """Tell every manager of the call, once per expired batch and occasion; mark the batches
-    `manager_notified`. Batches no longer expired, or notified already, are left alone.
+    """Tell every manager of a call, in ONE digest per call and run ("N invitations
+    expired"), about the batches of `batch_ids` still expired and not yet notified; mark them
+    `manager_notified`. Batches no longer expired, or notified already, are left alone. The
+    digest's dedupe key names the call, the manager and the exact set of (batch, deadline)
+    occasions it reports, so a run repeated over the same batches writes nothing twice.
     Returns outbox ids."""
     lock_rows(AssignmentBatch, batch_ids)
     batches = list(_batches_with_reviewer(batch_ids).where(expiry_notice_due()))
     titles = _titles_by_batch([b.id for b in batches], ItemStatus.EXPIRED)
-    managers = _managers_by_call({b.call_id for b in batches})
-    ids: list[int | None] = []
+    managers = call_managers({b.call_id for b in batches})
+    by_call: dict[int, list[AssignmentBatch]] = defaultdict(list)
     for batch in batches:
-        for manager in managers.get(batch.call_id, []):
-            ids.append(_queue_expiry_notice(batch, manager, titles.get(batch.id, [])))
+        by_call[batch.call_id].append(batch)
+    ids: list[int | None] = []
+    for call_id, call_batches in by_call.items():
+        for manager in managers.get(call_id, []):
+            ids.append(_queue_expiry_digest(call_batches, manager, titles))
     if batches:
         AssignmentBatch.update(manager_notified=True, modified=now).where(
             AssignmentBatch.id.in_([b.id for b in batches])
@@ -137,37 +144,30 @@ def write_expiry_notices(batch_ids: Sequence[int], now: datetime) -> list[int]:
     return [i for i in ids if i is not None]
 
 
-def _queue_expiry_notice(batch: AssignmentBatch, manager: User, titles: list[str]) -> int | None:
+def _queue_expiry_digest(
+    batches: list[AssignmentBatch], manager: User, titles: dict[int, list[str]]
+) -> int | None:
+    call: Call = batches[0].call
     context = {
-        "call_name": batch.call.name,
-        "reviewer_name": batch.reviewer_pool_entry.reviewer.name,
-        "proposals": titles,
-        "expired_at": batch.expires_at,
-        "auto_reassign": bool(batch.call.auto_reassign_on_decline),
-        "link": public_link("assignment-batches", str(batch.uuid)),
+        "call_name": call.name,
+        "batches": [
+            {
+                "reviewer_name": batch.reviewer_pool_entry.reviewer.name,
+                "expired_at": batch.expires_at,
+                "proposals": titles.get(batch.id, []),
+            }
+            for batch in batches
+        ],
+        "auto_reassign": bool(call.auto_reassign_on_decline),
+        "link": call_page_link(call),
     }
-    key = notification_dedupe_key(
-        NotificationKind.EXPIRED_NOTICE, batch.uuid, occasion(batch.expires_at), manager.uuid
-    )
+    occasions = ",".join(sorted(f"{b.uuid}@{occasion(b.expires_at)}" for b in batches))
+    digest = hashlib.sha256(occasions.encode()).hexdigest()[:24]
+    key = notification_dedupe_key(NotificationKind.EXPIRED_NOTICE, call.uuid, manager.uuid, digest)
     name = manager.full_name or manager.username
     return _queue_or_skip(
         NotificationKind.EXPIRED_NOTICE, manager.email, name, "expired_notice", context, key
     )
-
-
-def _managers_by_call(call_ids: Collection[int]) -> dict[int, list[User]]:
-    if not call_ids:
-        return {}
-    links = (
-        CallManager.select(CallManager, User)
-        .join(User)
-        .where(CallManager.call.in_(list(call_ids)))
-        .order_by(CallManager.id)
-    )
-    found: dict[int, list[User]] = defaultdict(list)
-    for link in links:
-        found[link.call_id].append(link.user)
-    return dict(found)
 
 
 # --- review deadlines ----------------------------------------------------------------------
@@ -214,7 +214,7 @@ def _queue_review_deadline(review: Review) -> int | None:
         "review_id": review.public_id,
         "priority": review.priority.value,
         "deadline": review.deadline,
-        "link": public_link("reviews", review.public_id),
+        "link": review_link(review.public_id),
     }
     key = review_deadline_key(review.uuid, review.deadline)
     reviewer: Reviewer = review.reviewer
@@ -293,15 +293,26 @@ def batches_due_for_reminder(now: datetime) -> list[int]:
     return [batch_id for (batch_id,) in query]
 
 
-def batches_due_expiry_notice() -> list[int]:
-    """Ids of the expired batches whose managers were not told for this occasion (one query)."""
-    query = (
-        AssignmentBatch.select(AssignmentBatch.id)
+def expiry_notice_groups(chunk_size: int) -> list[list[int]]:
+    """The expired batches not notified yet, in groups for the notice messages: a call's
+    batches always in ONE group (so that its managers get one digest per run, however many
+    batches expired), whole calls packed together up to `chunk_size` batches a group."""
+    rows = (
+        AssignmentBatch.select(AssignmentBatch.id, AssignmentBatch.call)
         .where(expiry_notice_due())
-        .order_by(AssignmentBatch.id)
+        .order_by(AssignmentBatch.call, AssignmentBatch.id)
         .tuples()
     )
-    return [batch_id for (batch_id,) in query]
+    by_call: dict[int, list[int]] = defaultdict(list)
+    for batch_id, call_id in rows:
+        by_call[call_id].append(batch_id)
+    groups: list[list[int]] = []
+    for ids in by_call.values():
+        if groups and len(groups[-1]) + len(ids) <= max(chunk_size, 1):
+            groups[-1].extend(ids)
+        else:
+            groups.append(list(ids))
+    return groups
 
 
 def reviews_due_for_reminder(now: datetime, within: timedelta) -> list[int]:

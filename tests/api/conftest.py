@@ -4,21 +4,18 @@ actors run inline or in real worker processes, and a live server for the publish
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from peewee import Database
 
 from config import get_settings
 from tasks import actors
-from tests.builders import REDIS_URL, free_port, stop_process_group
+from tests.builders import REDIS_URL, free_port, served, stop_process_group
 from workers.supervisor import start_dramatiq
 
 
@@ -67,17 +64,6 @@ def live_url(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("PUBLIC_URL", url)
     get_settings.cache_clear()
-    port = int(url.rsplit(":", 1)[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(), int(url.rsplit(":", 1)[1])):
+        yield url
     get_settings.cache_clear()

@@ -154,17 +154,17 @@ def test_two_scheduler_processes_cause_every_expiry_reminder_and_notice_once(
     processes.worker()
     first, second = processes.scheduler("first"), processes.scheduler("second")
 
-    wait_for(lambda: sent_count() == 7, 60, "3 notices, 3 reminders, 1 deadline reminder sent")
+    wait_for(lambda: sent_count() == 5, 60, "1 digest, 3 reminders, 1 deadline reminder sent")
     time.sleep(4)  # four more fires of every job on both processes
 
     assert first.poll() is None and second.poll() is None
     kinds = [n.kind for n in Notification.select()]
     assert sorted(kinds) == sorted(
-        [NotificationKind.EXPIRED_NOTICE] * 3
+        [NotificationKind.EXPIRED_NOTICE]  # one digest of the call's 3 expired batches
         + [NotificationKind.REMINDER] * 3
         + [NotificationKind.REVIEW_DEADLINE]
     )
-    assert len(smtp_server[1].messages) == 7
+    assert len(smtp_server[1].messages) == 5
     batches = AssignmentBatch.select().where(AssignmentBatch.id.in_([b.id for b in overdue]))
     assert {(b.status, b.manager_notified) for b in batches} == {(BatchStatus.EXPIRED, True)}
     reminded = AssignmentBatch.select().where(AssignmentBatch.id.in_([b.id for b in due]))
@@ -175,13 +175,13 @@ def test_two_scheduler_processes_cause_every_expiry_reminder_and_notice_once(
     assert str(leader_pid(redis_client)) in next(iter(owners))
 
     extend(overdue[0], utcnow() + timedelta(seconds=3))
-    wait_for(lambda: sent_count() == 9, 30, "a new reminder and a new notice for the extension")
+    wait_for(lambda: sent_count() == 7, 30, "a new reminder and a new digest for the extension")
     time.sleep(2)
-    assert len(smtp_server[1].messages) == 9
+    assert len(smtp_server[1].messages) == 7
     assert AssignmentBatch.get_by_id(overdue[0].id).status == BatchStatus.EXPIRED
     kinds = [n.kind for n in Notification.select()]
     assert kinds.count(NotificationKind.REMINDER) == 4
-    assert kinds.count(NotificationKind.EXPIRED_NOTICE) == 4
+    assert kinds.count(NotificationKind.EXPIRED_NOTICE) == 2
 
 
 def test_a_killed_leaders_standby_takes_over_within_the_lease_time(

@@ -9,6 +9,7 @@ from peewee import Database
 from store import AssignmentBatch, Notification, Proposal, write_transaction
 from store.enums import Disclosure
 from tasks.batches.send import send_batch, send_batch_locked
+from tasks.links import response_link
 from tasks.mail.invitations import invitation_dedupe_key
 from tests.builders import (
     NOW,
@@ -52,8 +53,9 @@ def test_the_body_greets_the_reviewer_and_gives_call_titles_note_deadline_and_li
             assert title in body
         assert "Thanks!" in body
         assert "2026-03-08 12:00 UTC" in body
-        assert f"{PUBLIC_URL}/assignment-batches/{world.batch.uuid}" in body
-        assert "token" not in body.lower()
+        assert "Respond here: " in body
+        assert response_link(world.batch) in body
+        assert response_link(world.batch).startswith(f"{PUBLIC_URL}/respond/")
 
 
 def test_titles_only_shows_no_summary(world: BatchWorld) -> None:

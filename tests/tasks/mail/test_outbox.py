@@ -89,7 +89,7 @@ def test_a_review_assigned_notification_lists_every_review_once_in_one_pending_r
         assert "high" in body
         for item in reviews:
             assert body.count(item.proposal_title) == 1
-            assert f"{PUBLIC_URL}/reviews/{item.review_id}" in body
+            assert f"{PUBLIC_URL}/me#review-{item.review_id}" in body
 
 
 def test_one_review_gets_a_singular_subject(db: Database) -> None:

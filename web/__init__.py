@@ -1,0 +1,1 @@
+"""The pages of the `web` process for people: reviewers answer, managers run their call."""
