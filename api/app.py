@@ -1,10 +1,14 @@
-"""The FastAPI application: routers per resource, one error envelope, OpenAPI at /openapi.json."""
+"""The FastAPI application: routers per resource, one error contract per API family
+(api/errors.py), the body cap (api/body_limit.py), OpenAPI at /openapi.json (api/openapi.py)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api.body_limit import BodyLimit
 from api.errors import install_error_handlers
+from api.openapi import document_errors
+from config import get_settings
 
 
 def create_app() -> FastAPI:
@@ -21,4 +25,6 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    document_errors(app)
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app

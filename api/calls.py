@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,6 @@ from api.serializers.answers import (
     sent_all_out,
 )
 from api.types import Text, Token
-from store.enums import RequestKind
 from tasks.access import require_call_manager
 from tasks.batches.manual import create_manual_assignment
 from tasks.batches.send import send_all
@@ -69,6 +68,7 @@ class SendAll(BaseModel):
     responses=queued_responses(GenerateOut),
 )
 def generate_assignments(
+    http: Request,
     user: CurrentUser,
     uuid: str,
     body: Annotated[GenerateAssignments | None, Body()] = None,
@@ -86,7 +86,7 @@ def generate_assignments(
         idempotency_key=idempotency_key,
         requested_by=user.id,
     )
-    return queued_answer(user, request, RequestKind.GENERATE_ASSIGNMENTS, prefer)
+    return queued_answer(http.url.path, request, prefer)
 
 
 @router.post(CALL + "create-manual-assignment/", summary="Create a manual assignment")

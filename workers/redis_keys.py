@@ -23,9 +23,12 @@ QUEUES = (ASSIGNMENT_QUEUE, MAIL_QUEUE, SCHEDULED_QUEUE)
 SCHEDULER_LEADER_KEY = "reviewq:scheduler:leader"
 #: One key per (job, fire time): two leaders still cause one effect.
 SCHEDULER_FIRE_PREFIX = "reviewq:scheduler:fired:"
+#: Failed authentications per client address, one counter per window (tasks/throttle.py).
+AUTH_FAILURES_PREFIX = "reviewq:auth:failures:"
 
 __all__ = [
     "ASSIGNMENT_QUEUE",
+    "AUTH_FAILURES_PREFIX",
     "MAIL_QUEUE",
     "QUEUES",
     "QUEUE_NAMESPACE",
