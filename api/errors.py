@@ -135,14 +135,22 @@ def _message(error: dict[str, Any]) -> str:
     return _DRF_WORDS.get(kind, str(error.get("msg", "Invalid value.")))
 
 
-def validation_error(exc: RequestValidationError) -> ReviewqError:
-    """FastAPI's 422 as ours: a body that is not JSON is a MalformedBody; anything else a
-    ValidationFailed naming every offending field."""
+def unsupported_media_type(content_type: str) -> HttpError:
+    """A body sent as something other than JSON: 415, DRF's words."""
+    return HttpError(415, f'Unsupported media type "{content_type}" in request.')
+
+
+def validation_error(request: Request, exc: RequestValidationError) -> ReviewqError:
+    """FastAPI's 422 as ours: a body that is not JSON is a MalformedBody (415 when it was not
+    even sent as JSON); anything else a ValidationFailed naming every offending field."""
     errors = list(exc.errors())
     for error in errors:
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
             return MalformedBody(str(ctx.get("error") or "invalid JSON"))
+        raw = isinstance(error.get("input"), bytes | str)
+        if tuple(error.get("loc", ())) == ("body",) and raw:
+            return unsupported_media_type(request.headers.get("content-type", ""))
     return ValidationFailed(
         [{"field": _field(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
     )
@@ -219,7 +227,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(request, validation_error(exc))
+        return error_response(request, validation_error(request, exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def starlette_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

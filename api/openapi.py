@@ -2,7 +2,8 @@
 FastAPI's default 422 (which this API never answers: api/errors.py turns it into a 400).
 
 Which statuses an operation lists follows from what it is: every authenticated operation can
-answer 401 and 429; one with a body or query parameters 400; a write 403 and 413; one with a
+answer 401 and 429; one with a body or query parameters 400; a write 403 and 413; one
+with a body 415; one with a
 path parameter, a page number or a seeds/004 id list 404; a queued request (it takes an
 Idempotency-Key) 422 and 503. A route may add its own with `responses=`.
 """
@@ -25,6 +26,7 @@ DESCRIPTIONS = {
     403: "The caller may see the record but not do this to it.",
     404: "Not found, or not visible to the caller.",
     413: "Request body above REVIEWQ_MAX_BODY_BYTES.",
+    415: "A body sent as something other than JSON.",
     422: "Idempotency-Key already used for another body, user or kind of request.",
     429: "Too many failed authentications from this address (see Retry-After).",
     503: "The task queue is unavailable (see Retry-After).",
@@ -41,6 +43,8 @@ def _statuses(route: APIRoute) -> set[int]:
         statuses.add(400)
     if writes:
         statuses |= {403, 413}
+    if route.body_field is not None:
+        statuses.add(415)
     if dependant.path_params or "page" in queries or (writes and route.path.startswith("/v1/")):
         statuses.add(404)
     if "idempotency-key" in headers:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentUser
-from api.errors import stored_body
+from api.errors import stored_body, unsupported_media_type
 from api.serializers.requests import AssignOut, RequestOut, request_out
 from store import AssignmentRequest, User
 from store.clock import to_naive_utc
@@ -114,8 +114,10 @@ def _reject_nul(value: Any, field: str = "body") -> None:
             _reject_nul(item, f"{field}.{index}")
 
 
-def _check_assign_request(user: User, raw: Any) -> None:
+def _check_assign_request(user: User, raw: Any, content_type: str) -> None:
     """Refuse now what the worker would refuse anyway, and reviews the user may not touch."""
+    if isinstance(raw, bytes):  # FastAPI hands over a body it was not told is JSON as bytes
+        raise unsupported_media_type(content_type)
     _reject_nul(raw)
     body, _strategy = parse_assign_request(raw)
     if body.deadline is not None:
@@ -163,7 +165,7 @@ def assign_reviews(
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    _check_assign_request(user, raw)
+    _check_assign_request(user, raw, http.headers.get("content-type", ""))
     request = enqueue_assign_reviews(raw, idempotency_key=idempotency_key, requested_by=user.id)
     return queued_answer(http.url.path, request, prefer)
 

@@ -18,7 +18,7 @@ from peewee import Database
 
 from config import get_settings
 from tasks import actors
-from tests.builders import REDIS_URL, free_port, stop_process_group
+from tests.builders import REDIS_URL, Desk, free_port, stop_process_group
 from workers.supervisor import start_dramatiq
 
 
@@ -81,3 +81,8 @@ def live_url(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=10)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def desk(db: Database, testserver_url: str) -> Desk:
+    return Desk()

@@ -9,51 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from peewee import Database
 
-from store import AssignmentRequest, Call, Review, Reviewer
+from store import AssignmentRequest, Review
 from store.enums import RequestStatus, ReviewState
-from tests.builders import BASE, poll
-from tests.factories import (
-    make_call,
-    make_call_manager,
-    make_proposal,
-    make_review,
-    make_reviewer,
-    make_user,
-    with_token,
-)
+from tests.builders import BASE, Desk, bearer, poll, round_robin
 
 ASSIGN = "/v1/reviews/assign"
 REQUESTS = "/v1/assignment-requests/"
-
-
-class Desk:
-    """A call with reviews rev_1..rev_4, reviewers user_001..user_003 and who acts on them."""
-
-    def __init__(self) -> None:
-        self.call: Call = make_call()
-        self.reviews: list[Review] = [
-            make_review(make_proposal(self.call), f"rev_{i}") for i in range(1, 5)
-        ]
-        self.reviewers: list[Reviewer] = [make_reviewer(f"user_00{i}") for i in range(1, 4)]
-        self.manager = make_call_manager(self.call)
-        self.staff = make_user(is_staff=True)
-        self.other_manager = make_call_manager(make_call())
-
-
-@pytest.fixture
-def desk(db: Database, testserver_url: str) -> Desk:
-    return Desk()
-
-
-def round_robin(*review_ids: str) -> dict[str, Any]:
-    return {
-        "reviewIds": list(review_ids),
-        "assignmentStrategy": {"type": "round_robin", "pool": ["user_001", "user_002", "user_003"]},
-        "priority": "high",
-        "deadline": "2030-01-16T17:00:00Z",
-    }
 
 
 # --- through real workers ---------------------------------------------------------------------
@@ -93,11 +55,6 @@ def test_respond_async_answers_202_with_a_location_that_reads_the_result_back(
 
 
 # --- without a worker, or with the actor inline -----------------------------------------------
-
-
-def bearer(user: Any) -> dict[str, str]:
-    token = with_token(user)["Authorization"].split()[1]
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_a_wait_past_its_limit_answers_202_instead_of_hanging(
