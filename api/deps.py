@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 
 from store import User
 from store.db import database
-from tasks.errors import ReviewqError
+from tasks.errors import DrfShaped
 from tasks.throttle import check_address, record_failure
 from tasks.users import authenticate
 
@@ -32,7 +32,7 @@ BEARER_SCHEME = HTTPBearer(
 )
 
 
-class NotAuthenticated(ReviewqError):
+class NotAuthenticated(DrfShaped):
     """401, DRF's message; `WWW-Authenticate` names the family's scheme (api/errors.py)."""
 
     code = "NOT_AUTHENTICATED"
@@ -40,9 +40,6 @@ class NotAuthenticated(ReviewqError):
 
     def __init__(self, message: str = MSG_NO_CREDENTIALS) -> None:
         super().__init__(message)
-
-    def body(self) -> dict[str, object]:
-        return {"detail": self.message}
 
 
 def db_connection() -> Iterator[None]:

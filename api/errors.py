@@ -17,6 +17,7 @@ A queued request stores the body its use case raised (`ReviewqError.body()`);
 
 from __future__ import annotations
 
+import json
 import logging
 from enum import Enum
 from typing import Any
@@ -140,6 +141,18 @@ def unsupported_media_type(content_type: str) -> HttpError:
     return HttpError(415, f'Unsupported media type "{content_type}" in request.')
 
 
+def not_json(content_type: str, raw: bytes | str) -> ReviewqError:
+    """A body FastAPI did not parse as JSON: 415 when sent as another type; without a type, 400
+    with the parse error if it is not JSON either, else 415."""
+    if not content_type:
+        try:
+            json.loads(raw)
+        except ValueError as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return MalformedBody(reason)
+    return unsupported_media_type(content_type)
+
+
 def validation_error(request: Request, exc: RequestValidationError) -> ReviewqError:
     """FastAPI's 422 as ours: a body that is not JSON is a MalformedBody (415 when it was not
     even sent as JSON); anything else a ValidationFailed naming every offending field."""
@@ -148,9 +161,9 @@ def validation_error(request: Request, exc: RequestValidationError) -> ReviewqEr
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
             return MalformedBody(str(ctx.get("error") or "invalid JSON"))
-        raw = isinstance(error.get("input"), bytes | str)
-        if tuple(error.get("loc", ())) == ("body",) and raw:
-            return unsupported_media_type(request.headers.get("content-type", ""))
+        raw = error.get("input")
+        if tuple(error.get("loc", ())) == ("body",) and isinstance(raw, bytes | str):
+            return not_json(request.headers.get("content-type", ""), raw)
     return ValidationFailed(
         [{"field": _field(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
     )

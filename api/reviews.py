@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentUser
-from api.errors import stored_body, unsupported_media_type
+from api.errors import not_json, stored_body
 from api.serializers.requests import AssignOut, RequestOut, request_out
 from store import AssignmentRequest, User
 from store.clock import to_naive_utc
@@ -117,7 +117,7 @@ def _reject_nul(value: Any, field: str = "body") -> None:
 def _check_assign_request(user: User, raw: Any, content_type: str) -> None:
     """Refuse now what the worker would refuse anyway, and reviews the user may not touch."""
     if isinstance(raw, bytes):  # FastAPI hands over a body it was not told is JSON as bytes
-        raise unsupported_media_type(content_type)
+        raise not_json(content_type, raw)
     _reject_nul(raw)
     body, _strategy = parse_assign_request(raw)
     if body.deadline is not None:

@@ -261,19 +261,27 @@ MSG_DECLINED = "Assignment declined."
 MSG_REASSIGNED = "Assignment reassigned successfully."
 
 
-class RuleViolation(ReviewqError):
+class DrfShaped(ReviewqError):
+    """An error born in the seeds/000 family: `body()` is its Django REST framework shape (what
+    a subclass overrides) and `drf()` answers with it; `envelope()` stays seeds/004's."""
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.message}
+
+    def drf(self) -> dict[str, Any]:
+        return self.body()
+
+
+class RuleViolation(DrfShaped):
     """A state-machine refusal of domain.md: 400 `{"error": "<exact message>"}`."""
 
     code = "RULE_VIOLATION"
 
     def body(self) -> dict[str, Any]:
-        return self.drf()
-
-    def drf(self) -> dict[str, Any]:
         return {"error": self.message}
 
 
-class FieldRejected(ReviewqError):
+class FieldRejected(DrfShaped):
     """One field's value refused by a rule: 400 `{"<field>": ["<message>"]}` (DRF style)."""
 
     code = "FIELD_REJECTED"
@@ -283,9 +291,6 @@ class FieldRejected(ReviewqError):
         self.field = field
 
     def body(self) -> dict[str, Any]:
-        return self.drf()
-
-    def drf(self) -> dict[str, Any]:
         return {self.field: [self.message]}
 
     def envelope(self) -> dict[str, Any]:
@@ -293,7 +298,7 @@ class FieldRejected(ReviewqError):
         return ValidationFailed([{"field": self.field, "message": self.message}]).envelope()
 
 
-class NotFound(ReviewqError):
+class NotFound(DrfShaped):
     """The record does not exist, or the caller may not see it: 404."""
 
     code = "NOT_FOUND"
@@ -303,13 +308,10 @@ class NotFound(ReviewqError):
         super().__init__(f"No {what} found.")
 
     def body(self) -> dict[str, Any]:
-        return self.drf()
-
-    def drf(self) -> dict[str, Any]:
         return {"detail": "Not found."}
 
 
-class Forbidden(ReviewqError):
+class Forbidden(DrfShaped):
     """The caller sees the record but may not do this to it: 403, nothing changes."""
 
     code = "FORBIDDEN"
@@ -317,9 +319,6 @@ class Forbidden(ReviewqError):
 
     def __init__(self, message: str = "You do not have permission to perform this action.") -> None:
         super().__init__(message)
-
-    def body(self) -> dict[str, Any]:
-        return self.drf()
 
 
 # Beyond domain.md (W has no rule we know of): what a refused batch deletion says.

@@ -159,3 +159,18 @@ def test_401_names_the_scheme_in_the_family_shape(
     response = api_client.post(path, json={}, headers={"Authorization": "Token wrong"})
     assert (response.status_code, response.json()) == (401, body)
     assert response.headers["WWW-Authenticate"] == challenge
+
+
+def test_a_drf_shaped_error_keeps_the_body_a_subclass_gives_it() -> None:
+    """A resource's own refusal (e.g. Waldur's InvitationAcceptError `{"error", "message"}`)
+    is answered as its `body()` under /api/, and as the envelope under /v1/."""
+    from api.errors import Family, render
+    from tasks.errors import RuleViolation
+
+    class Refused(RuleViolation):
+        def body(self) -> dict[str, Any]:
+            return {"error": "already_answered", "message": self.message}
+
+    refused = Refused("Invitation already answered.")
+    assert render(Family.API, refused) == refused.body()
+    assert render(Family.V1, refused) == envelope("RULE_VIOLATION", "Invitation already answered.")
