@@ -9,11 +9,13 @@ requests through (authentication does not depend on Redis) and says so in the lo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import redis
 
-from config import get_settings
+from config import Settings, get_settings
 from tasks.errors import TooManyFailedLogins
 from workers.redis_keys import AUTH_FAILURES_PREFIX
 
@@ -25,38 +27,42 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
-def _key(address: str) -> str:
-    return f"{AUTH_FAILURES_PREFIX}{address}"
+def _run(address: str, queue: Callable[[Any, str, Settings], None]) -> list[Any] | None:
+    """The replies of the commands `queue` adds to one transaction on `address`'s counter; None
+    when the limit is off or Redis cannot be reached (logged: requests go through)."""
+    settings = get_settings()
+    if settings.auth_failure_limit <= 0:
+        return None
+    try:
+        with _client(settings.effective_redis_url).pipeline(transaction=True) as pipe:
+            queue(pipe, f"{AUTH_FAILURES_PREFIX}{address}", settings)
+            replies: list[Any] = pipe.execute()
+    except redis.RedisError:
+        logger.warning("failed authentications not counted: Redis unreachable", exc_info=True)
+        return None
+    return replies
+
+
+def _read(pipe: Any, key: str, _settings: Settings) -> None:
+    pipe.get(key)
+    pipe.ttl(key)
+
+
+def _count(pipe: Any, key: str, settings: Settings) -> None:
+    pipe.set(key, 0, ex=settings.auth_failure_window_seconds, nx=True)
+    pipe.incr(key)
 
 
 def check_address(address: str) -> None:
     """Raise TooManyFailedLogins if `address` has used up its failures in this window."""
-    settings = get_settings()
-    if settings.auth_failure_limit <= 0:
+    replies = _run(address, _read)
+    if replies is None:
         return
-    client = _client(settings.effective_redis_url)
-    try:
-        with client.pipeline(transaction=True) as pipe:
-            pipe.get(_key(address))
-            pipe.ttl(_key(address))
-            count, ttl = pipe.execute()
-    except redis.RedisError:
-        logger.warning("auth failure limit not checked: Redis unreachable", exc_info=True)
-        return
-    if count is not None and int(count) >= settings.auth_failure_limit:
-        raise TooManyFailedLogins(max(1, int(ttl)) if ttl and ttl > 0 else 1)
+    count, ttl = replies
+    if count is not None and int(count) >= get_settings().auth_failure_limit:
+        raise TooManyFailedLogins(int(ttl) if ttl and ttl > 0 else 1)
 
 
 def record_failure(address: str) -> None:
     """Count one failed authentication of `address`; the window starts at its first failure."""
-    settings = get_settings()
-    if settings.auth_failure_limit <= 0:
-        return
-    client = _client(settings.effective_redis_url)
-    try:
-        with client.pipeline(transaction=True) as pipe:
-            pipe.set(_key(address), 0, ex=settings.auth_failure_window_seconds, nx=True)
-            pipe.incr(_key(address))
-            pipe.execute()
-    except redis.RedisError:
-        logger.warning("auth failure not counted: Redis unreachable", exc_info=True)
+    _run(address, _count)

@@ -29,91 +29,88 @@ def call(client: TestClient, auth: dict[str, str], method: str, path: str, **kw:
     return client.request(method, path, headers=headers, **kw)
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "kw", "status", "body"),
-    [
-        ("get", "/api/no-such-thing/", {}, 404, {"detail": "Not found."}),
-        ("put", BATCHES, {}, 405, {"detail": 'Method "PUT" not allowed.'}),
-        ("post", BATCHES, NOT_JSON, 400, {"detail": PARSE_ERROR}),
-        (
-            "post",
-            BATCHES,
-            PLAIN,
-            415,
-            {"detail": 'Unsupported media type "text/plain" in request.'},
-        ),
-        (
-            "post",
-            BATCHES,
-            {"json": [1]},
-            400,
-            {"non_field_errors": ["Invalid data. Expected a dictionary."]},
-        ),
-        ("get", BATCHES + "?page=abc", {}, 400, {"page": ["A valid integer is required."]}),
-        ("get", BATCHES + "?page=1&page=999", {}, 404, {"detail": "Invalid page."}),
-        (
-            "post",
-            BATCHES,
-            {"json": {"manager_notes": 5}},
-            400,
-            {"manager_notes": ["Not a valid string."]},
-        ),
-        (
-            "post",
-            BATCHES + "00000000-0000-0000-0000-000000000000/extend-deadline/",
-            {"json": {}},
-            400,
-            {"expires_at": ["This field is required."]},
-        ),
-    ],
-)
-def test_api_refusals_are_drf_shapes(
-    api_client: TestClient,
+DRF_CASES: list[tuple[str, str, dict[str, Any], int, dict[str, Any]]] = [
+    ("get", "/api/no-such-thing/", {}, 404, {"detail": "Not found."}),
+    ("put", BATCHES, {}, 405, {"detail": 'Method "PUT" not allowed.'}),
+    ("post", BATCHES, NOT_JSON, 400, {"detail": PARSE_ERROR}),
+    (
+        "post",
+        BATCHES,
+        PLAIN,
+        415,
+        {"detail": 'Unsupported media type "text/plain" in request.'},
+    ),
+    (
+        "post",
+        BATCHES,
+        {"json": [1]},
+        400,
+        {"non_field_errors": ["Invalid data. Expected a dictionary."]},
+    ),
+    ("get", BATCHES + "?page=abc", {}, 400, {"page": ["A valid integer is required."]}),
+    ("get", BATCHES + "?page=1&page=999", {}, 404, {"detail": "Invalid page."}),
+    (
+        "post",
+        BATCHES,
+        {"json": {"manager_notes": 5}},
+        400,
+        {"manager_notes": ["Not a valid string."]},
+    ),
+    (
+        "post",
+        BATCHES + "00000000-0000-0000-0000-000000000000/extend-deadline/",
+        {"json": {}},
+        400,
+        {"expires_at": ["This field is required."]},
+    ),
+]
+
+
+def assert_refused(
+    client: TestClient,
     auth: dict[str, str],
-    method: str,
-    path: str,
-    kw: dict[str, Any],
-    status: int,
-    body: dict[str, Any],
+    request: tuple[str, str, dict[str, Any]],
+    answer: tuple[int, dict[str, Any]],
 ) -> None:
-    response = call(api_client, auth, method, path, **dict(kw))
-    assert (response.status_code, response.json()) == (status, body)
+    method, path, kw = request
+    response = call(client, auth, method, path, **dict(kw))
+    assert (response.status_code, response.json()) == answer
 
 
 def envelope(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **details}}
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "kw", "status", "body"),
-    [
-        ("get", "/v1/no-such-thing", {}, 404, envelope("NOT_FOUND", "Not found.")),
-        ("get", ASSIGN, {}, 405, envelope("METHOD_NOT_ALLOWED", 'Method "GET" not allowed.')),
-        ("post", ASSIGN, NOT_JSON, 400, envelope("INVALID_JSON", PARSE_ERROR)),
-        (
-            "post",
-            ASSIGN,
-            PLAIN,
-            415,
-            envelope("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.'),
-        ),
-        (
-            "get",
-            "/v1/assignment-requests/nope",
-            {},
-            404,
-            envelope("NOT_FOUND", "No assignment request found."),
-        ),
-        (
-            "post",
-            ASSIGN,
-            {"json": {"reviewIds": ["r"], "assignmentStrategy": {"type": "nope"}}},
-            400,
-            envelope("INVALID_STRATEGY", "Unknown assignment strategy type"),
-        ),
-    ],
-)
-def test_v1_refusals_are_the_seeds_envelope(
+ENVELOPE_CASES: list[tuple[str, str, dict[str, Any], int, dict[str, Any]]] = [
+    ("get", "/v1/no-such-thing", {}, 404, envelope("NOT_FOUND", "Not found.")),
+    ("get", ASSIGN, {}, 405, envelope("METHOD_NOT_ALLOWED", 'Method "GET" not allowed.')),
+    ("post", ASSIGN, NOT_JSON, 400, envelope("INVALID_JSON", PARSE_ERROR)),
+    (
+        "post",
+        ASSIGN,
+        PLAIN,
+        415,
+        envelope("UNSUPPORTED_MEDIA_TYPE", 'Unsupported media type "text/plain" in request.'),
+    ),
+    (
+        "get",
+        "/v1/assignment-requests/nope",
+        {},
+        404,
+        envelope("NOT_FOUND", "No assignment request found."),
+    ),
+    (
+        "post",
+        ASSIGN,
+        {"json": {"reviewIds": ["r"], "assignmentStrategy": {"type": "nope"}}},
+        400,
+        envelope("INVALID_STRATEGY", "Unknown assignment strategy type"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kw", "status", "body"), DRF_CASES + ENVELOPE_CASES)
+def test_each_family_answers_in_its_own_shape(
     api_client: TestClient,
     auth: dict[str, str],
     method: str,
@@ -122,8 +119,7 @@ def test_v1_refusals_are_the_seeds_envelope(
     status: int,
     body: dict[str, Any],
 ) -> None:
-    response = call(api_client, auth, method, path, **dict(kw))
-    assert (response.status_code, response.json()) == (status, body)
+    assert_refused(api_client, auth, (method, path, kw), (status, body))
 
 
 def test_a_v1_field_error_names_its_fields_in_the_envelope(
