@@ -30,7 +30,6 @@ from api.serializers.links import RequestLinks
 from api.serializers.pools import PoolEntryOut, pool_entry_out
 from api.serializers.records import CallOut, call_out
 from api.types import QueryChoices, Text, Token
-from store.enums import RequestKind
 from tasks.access import require_call_manager
 from tasks.batches.manual import create_manual_assignment
 from tasks.batches.send import send_all
@@ -160,6 +159,7 @@ class SendAll(BaseModel):
     responses=queued_responses(GenerateOut),
 )
 def generate_assignments(
+    http: Request,
     user: CurrentUser,
     uuid: str,
     body: Annotated[GenerateAssignments | None, Body()] = None,
@@ -177,7 +177,7 @@ def generate_assignments(
         idempotency_key=idempotency_key,
         requested_by=user.id,
     )
-    return queued_answer(user, request, RequestKind.GENERATE_ASSIGNMENTS, prefer)
+    return queued_answer(http.url.path, request, prefer)
 
 
 @router.post(CALL + "create-manual-assignment/", summary="Create a manual assignment")

@@ -3,8 +3,12 @@
 A queued request (bulk assign, generate-assignments) waits for its result by default and answers
 with the result's own status and body; with `Prefer: respond-async`, or when the wait runs past
 REVIEWQ_API_WAIT_SECONDS (default 30; a `Prefer: wait=N` shortens it), it answers 202 with the
-request JSON and a `Location` of `GET /v1/assignment-requests/{id}`. An `Idempotency-Key`
-header is the request's idempotency key: the same key again answers the first request.
+request JSON and a `Location` of `GET /v1/assignment-requests/{id}`.
+
+An `Idempotency-Key` header (IETF httpapi idempotency-key draft) is the request's idempotency
+key: the same key with the same body answers the first request's result; with another body, or
+from another user, or for another kind of request, it is 422 IDEMPOTENCY_KEY_MISMATCH in the
+family's shape, and nothing is recorded or enqueued (tasks/requests/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -12,18 +16,18 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentUser
+from api.errors import not_json, stored_body
 from api.serializers.requests import AssignOut, RequestOut, request_out
 from store import AssignmentRequest, User
 from store.clock import to_naive_utc
-from store.enums import RequestKind
 from store.lookups import as_uuid
 from tasks.access import reviews_not_managed
 from tasks.bulk.body import AssignReviewsBody, parse_assign_request
-from tasks.errors import NotFound, ReviewqError, ReviewsNotFound, ValidationFailed
+from tasks.errors import NotFound, ReviewsNotFound, ValidationFailed
 from tasks.mail.outbox import public_url
 from tasks.producers import enqueue_assign_reviews
 from tasks.requests.lifecycle import RequestTimeout, wait_for_request
@@ -47,14 +51,6 @@ def queued_responses(model: Any) -> dict[int | str, dict[str, Any]]:
         200: {"model": model},
         202: {"model": RequestOut, "description": "Queued: read the result at `Location`."},
     }
-
-
-class IdempotencyKeyReused(ReviewqError):
-    code = "IDEMPOTENCY_KEY_REUSED"
-    http_status = 409
-
-    def __init__(self) -> None:
-        super().__init__("This Idempotency-Key was already used for another request.")
 
 
 def _preferences(prefer: str | None) -> dict[str, str]:
@@ -91,13 +87,9 @@ def accepted(request: AssignmentRequest) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers=headers)
 
 
-def queued_answer(
-    user: User, request: AssignmentRequest, kind: RequestKind, prefer: str | None
-) -> JSONResponse:
-    """The answer to `user`'s queued request: its result once finished, or 202 (see the
-    module). A key that names another user's request, or one of another kind, is a conflict."""
-    if request.kind != kind or request.requested_by_id != user.id:
-        raise IdempotencyKeyReused()
+def queued_answer(path: str, request: AssignmentRequest, prefer: str | None) -> JSONResponse:
+    """The answer to a queued request made at `path`: its result once finished (a failure in
+    that API family's shape), or 202 (see the module)."""
     preferences = _preferences(prefer)
     if "respond-async" in preferences:
         return accepted(request)
@@ -105,7 +97,8 @@ def queued_answer(
         done = wait_for_request(request.uuid, timeout=wait_seconds(preferences))
     except RequestTimeout:
         return accepted(request)
-    return JSONResponse(done.result, status_code=done.http_status or 200)
+    status = done.http_status or 200
+    return JSONResponse(stored_body(path, done.result, status), status_code=status)
 
 
 def _reject_nul(value: Any, field: str = "body") -> None:
@@ -121,8 +114,10 @@ def _reject_nul(value: Any, field: str = "body") -> None:
             _reject_nul(item, f"{field}.{index}")
 
 
-def _check_assign_request(user: User, raw: Any) -> None:
+def _check_assign_request(user: User, raw: Any, content_type: str) -> None:
     """Refuse now what the worker would refuse anyway, and reviews the user may not touch."""
+    if isinstance(raw, bytes):  # FastAPI hands over a body it was not told is JSON as bytes
+        raise not_json(content_type, raw)
     _reject_nul(raw)
     body, _strategy = parse_assign_request(raw)
     if body.deadline is not None:
@@ -164,14 +159,15 @@ ASSIGN_BODY = {
     responses=queued_responses(AssignOut),
 )
 def assign_reviews(
+    http: Request,
     user: CurrentUser,
     raw: Annotated[Any, Body()],
     prefer: PreferHeader = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    _check_assign_request(user, raw)
+    _check_assign_request(user, raw, http.headers.get("content-type", ""))
     request = enqueue_assign_reviews(raw, idempotency_key=idempotency_key, requested_by=user.id)
-    return queued_answer(user, request, RequestKind.ASSIGN_REVIEWS, prefer)
+    return queued_answer(http.url.path, request, prefer)
 
 
 @router.get(

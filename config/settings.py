@@ -95,6 +95,17 @@ class Settings(BaseSettings):
         default=30.0, ge=25, validation_alias=AliasChoices("REVIEWQ_OUTBOX_STALE_CLAIM_SECONDS")
     )
 
+    # The web process (api/): the request body cap and the failed-authentication limit.
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, validation_alias=AliasChoices("REVIEWQ_MAX_BODY_BYTES")
+    )
+    auth_failure_limit: int = Field(
+        default=10, ge=0, validation_alias=AliasChoices("REVIEWQ_AUTH_FAILURE_LIMIT")
+    )
+    auth_failure_window_seconds: int = Field(
+        default=60, ge=1, validation_alias=AliasChoices("REVIEWQ_AUTH_FAILURE_WINDOW_SECONDS")
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

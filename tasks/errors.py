@@ -10,7 +10,9 @@ from typing import Any
 
 
 class ReviewqError(Exception):
-    """A rejection the caller caused; `body()` is the JSON the API answers with."""
+    """A rejection the caller caused, in each API family's shape: `envelope()` is the seeds/004
+    one (`/v1/`), `drf()` Django REST framework's (`/api/`); `body()` is the shape of the family
+    the error belongs to (what the CLI prints and a queued request stores)."""
 
     code = "ERROR"
     http_status = 400
@@ -21,7 +23,15 @@ class ReviewqError(Exception):
         self.details = details
 
     def body(self) -> dict[str, Any]:
+        return self.envelope()
+
+    def envelope(self) -> dict[str, Any]:
+        """seeds/004: `{"error": {"code", "message", ...details}}`."""
         return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+    def drf(self) -> dict[str, Any]:
+        """Django REST framework's APIException: `{"detail": "<message>"}`."""
+        return {"detail": self.message}
 
 
 class ValidationFailed(ReviewqError):
@@ -33,6 +43,89 @@ class ValidationFailed(ReviewqError):
         fields = sorted({e["field"] for e in errors})
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:10])
         super().__init__(f"Invalid request: {summary}", fields=fields, errors=errors)
+        self.errors = errors
+
+    def drf(self) -> dict[str, Any]:
+        """A serializer's errors: `{"<field>": ["<message>", ...]}`, keyed by the top-level
+        field (DRF's `non_field_errors` for the body as a whole)."""
+        out: dict[str, list[str]] = {}
+        for error in self.errors:
+            top, _, rest = error["field"].partition(".")
+            key = NON_FIELD_ERRORS if top in ("", "body") else top
+            message = f"{rest}: {error['message']}" if rest else error["message"]
+            out.setdefault(key, []).append(message)
+        return out
+
+
+#: DRF's key for an error of the body as a whole
+NON_FIELD_ERRORS = "non_field_errors"
+
+
+class MalformedBody(ReviewqError):
+    """A body that is not JSON: 400, DRF's ParseError words under /api/."""
+
+    code = "INVALID_JSON"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"JSON parse error - {reason}")
+
+
+class HttpError(ReviewqError):
+    """A refusal of the HTTP layer itself (unknown path 404, 405, 413, 429): DRF's
+    `{"detail"}` under /api/, the envelope with the status's code under /v1/."""
+
+    CODES = {
+        400: "BAD_REQUEST",
+        401: "NOT_AUTHENTICATED",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        405: "METHOD_NOT_ALLOWED",
+        406: "NOT_ACCEPTABLE",
+        413: "PAYLOAD_TOO_LARGE",
+        415: "UNSUPPORTED_MEDIA_TYPE",
+        429: "TOO_MANY_REQUESTS",
+        503: "SERVICE_UNAVAILABLE",
+    }
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = status
+        self.code = self.CODES.get(status, "HTTP_ERROR")
+
+
+class BodyTooLarge(HttpError):
+    """A request body above REVIEWQ_MAX_BODY_BYTES: 413 before the rest of it is read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body too large: at most {limit} bytes are accepted.")
+        self.details = {"maxBytes": limit}
+
+
+class TooManyFailedLogins(HttpError):
+    """Too many failed authentications from one client address: 429 with Retry-After."""
+
+    def __init__(self, retry_after: int) -> None:
+        # DRF's Throttled words
+        message = f"Request was throttled. Expected available in {retry_after} seconds."
+        super().__init__(429, message)
+        self.retry_after = retry_after
+
+
+class IdempotencyKeyMismatch(ReviewqError):
+    """An Idempotency-Key already used for another body, by another user, or for another kind
+    of request (IETF httpapi idempotency-key draft): 422, and nothing of the first changes."""
+
+    code = "IDEMPOTENCY_KEY_MISMATCH"
+    http_status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with another request body, "
+            "by another user or for another kind of request."
+        )
+
+    def drf(self) -> dict[str, Any]:
+        return {"detail": self.message, "code": self.code}
 
 
 class InvalidStrategy(ReviewqError):
@@ -69,6 +162,9 @@ class BrokerUnavailable(ReviewqError):
 
     def __init__(self) -> None:
         super().__init__("The task queue is unavailable; try again shortly.")
+
+    def drf(self) -> dict[str, Any]:
+        return {"detail": self.message}
 
 
 class RequestFailedInternally(ReviewqError):
@@ -165,7 +261,18 @@ MSG_DECLINED = "Assignment declined."
 MSG_REASSIGNED = "Assignment reassigned successfully."
 
 
-class RuleViolation(ReviewqError):
+class DrfShaped(ReviewqError):
+    """An error born in the seeds/000 family: `body()` is its Django REST framework shape (what
+    a subclass overrides) and `drf()` answers with it; `envelope()` stays seeds/004's."""
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": self.message}
+
+    def drf(self) -> dict[str, Any]:
+        return self.body()
+
+
+class RuleViolation(DrfShaped):
     """A state-machine refusal of domain.md: 400 `{"error": "<exact message>"}`."""
 
     code = "RULE_VIOLATION"
@@ -174,7 +281,7 @@ class RuleViolation(ReviewqError):
         return {"error": self.message}
 
 
-class FieldRejected(ReviewqError):
+class FieldRejected(DrfShaped):
     """One field's value refused by a rule: 400 `{"<field>": ["<message>"]}` (DRF style)."""
 
     code = "FIELD_REJECTED"
@@ -186,8 +293,12 @@ class FieldRejected(ReviewqError):
     def body(self) -> dict[str, Any]:
         return {self.field: [self.message]}
 
+    def envelope(self) -> dict[str, Any]:
+        """seeds/004's VALIDATION_ERROR naming the field."""
+        return ValidationFailed([{"field": self.field, "message": self.message}]).envelope()
 
-class NotFound(ReviewqError):
+
+class NotFound(DrfShaped):
     """The record does not exist, or the caller may not see it: 404."""
 
     code = "NOT_FOUND"
@@ -200,7 +311,7 @@ class NotFound(ReviewqError):
         return {"detail": "Not found."}
 
 
-class Forbidden(ReviewqError):
+class Forbidden(DrfShaped):
     """The caller sees the record but may not do this to it: 403, nothing changes."""
 
     code = "FORBIDDEN"
@@ -208,9 +319,6 @@ class Forbidden(ReviewqError):
 
     def __init__(self, message: str = "You do not have permission to perform this action.") -> None:
         super().__init__(message)
-
-    def body(self) -> dict[str, Any]:
-        return {"detail": self.message}
 
 
 # Beyond domain.md (W has no rule we know of): what a refused batch deletion says.

@@ -35,6 +35,7 @@ from store import (
     Call,
     Notification,
     Proposal,
+    Review,
     Reviewer,
     ReviewerPoolEntry,
     User,
@@ -50,6 +51,7 @@ from tests.factories import (
     make_call_manager,
     make_pool_entry,
     make_proposal,
+    make_review,
     make_reviewer,
     make_user,
     with_token,
@@ -555,3 +557,36 @@ def served(app: Any, port: int) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- seeds/004 bulk assignment over HTTP -------------------------------------------------------
+
+
+class Desk:
+    """A call with reviews rev_1..rev_4, reviewers user_001..user_003 and who acts on them."""
+
+    def __init__(self) -> None:
+        self.call: Call = make_call()
+        self.reviews: list[Review] = [
+            make_review(make_proposal(self.call), f"rev_{i}") for i in range(1, 5)
+        ]
+        self.reviewers: list[Reviewer] = [make_reviewer(f"user_00{i}") for i in range(1, 4)]
+        self.manager = make_call_manager(self.call)
+        self.staff = make_user(is_staff=True)
+        self.other_manager = make_call_manager(make_call())
+
+
+def round_robin(*review_ids: str) -> dict[str, Any]:
+    """A seeds/004 body assigning `review_ids` round robin over user_001..user_003."""
+    return {
+        "reviewIds": list(review_ids),
+        "assignmentStrategy": {"type": "round_robin", "pool": ["user_001", "user_002", "user_003"]},
+        "priority": "high",
+        "deadline": "2030-01-16T17:00:00Z",
+    }
+
+
+def bearer(user: Any) -> dict[str, str]:
+    """`Authorization: Bearer <token>` (seeds/004) for `user`."""
+    token = with_token(user)["Authorization"].split()[1]
+    return {"Authorization": f"Bearer {token}"}

@@ -152,8 +152,9 @@ def smtp_server() -> Iterator[tuple[str, CollectingHandler]]:
 
 
 @pytest.fixture
-def api_client(db: Database) -> Iterator[Any]:
-    """The HTTP API in-process (FastAPI's TestClient) over the test database."""
+def api_client(db: Database, redis_client: Any) -> Iterator[Any]:
+    """The HTTP API in-process (FastAPI's TestClient) over the test database; the test Redis
+    starts empty, so no earlier test's failed authentications count against this one."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app

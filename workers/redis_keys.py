@@ -23,6 +23,8 @@ QUEUES = (ASSIGNMENT_QUEUE, MAIL_QUEUE, SCHEDULED_QUEUE)
 SCHEDULER_LEADER_KEY = "reviewq:scheduler:leader"
 #: One key per (job, fire time): two leaders still cause one effect.
 SCHEDULER_FIRE_PREFIX = "reviewq:scheduler:fired:"
+#: Failed authentications per client address, one counter per window (tasks/throttle.py).
+AUTH_FAILURES_PREFIX = "reviewq:auth:failures:"
 
 #: Liveness of each process: `<prefix>worker:<host>:<pid>`, `<prefix>scheduler:<owner>` (a JSON
 #: value with a TTL: a process that stops renewing it disappears).
@@ -30,6 +32,7 @@ HEARTBEAT_PREFIX = "reviewq:heartbeat:"
 
 __all__ = [
     "ASSIGNMENT_QUEUE",
+    "AUTH_FAILURES_PREFIX",
     "HEARTBEAT_PREFIX",
     "MAIL_QUEUE",
     "QUEUES",

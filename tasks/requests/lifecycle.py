@@ -28,7 +28,7 @@ from store import AssignmentRequest, database, write_transaction
 from store.clock import utcnow
 from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from store.locks import locked
-from tasks.errors import ReviewqError, ValidationFailed
+from tasks.errors import IdempotencyKeyMismatch, ReviewqError, ValidationFailed
 from tasks.messages import RequestEnvelope, RequestMessage, parse_request_message
 from tasks.results import StoredAnswer
 
@@ -56,7 +56,8 @@ def submit_request(
     """Record a queued request; with a known idempotency key, return the first one instead.
 
     Returns (request, created). The caller enqueues the message only after this returned, never
-    inside a transaction.
+    inside a transaction. A known key with another body, user or kind raises
+    IdempotencyKeyMismatch, before anything is enqueued, and the first request is untouched.
     """
     with write_transaction():
         if idempotency_key is not None:
@@ -64,6 +65,9 @@ def submit_request(
                 AssignmentRequest.idempotency_key == idempotency_key
             )
             if existing is not None:
+                first = (existing.kind, existing.requested_by_id, existing.payload)
+                if first != (kind, requested_by, body):
+                    raise IdempotencyKeyMismatch()
                 return existing, False
         request = AssignmentRequest.create(
             kind=kind, idempotency_key=idempotency_key, payload=body, requested_by=requested_by

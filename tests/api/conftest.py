@@ -3,11 +3,15 @@ actors run inline or in real worker processes, and a live server for the publish
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterator
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
@@ -15,7 +19,7 @@ from peewee import Database
 
 from config import get_settings
 from tasks import actors
-from tests.builders import REDIS_URL, free_port, served, stop_process_group
+from tests.builders import REDIS_URL, Desk, free_port, served, stop_process_group
 from workers.supervisor import start_dramatiq
 
 
@@ -67,3 +71,50 @@ def live_url(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with served(create_app(), int(url.rsplit(":", 1)[1])):
         yield url
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def desk(db: Database, testserver_url: str) -> Desk:
+    return Desk()
+
+
+@pytest.fixture
+def web_servers(
+    sqlite_db: Database, redis_client: Any, tmp_path: Path
+) -> Iterator[Callable[..., tuple[str, subprocess.Popen[bytes]]]]:
+    """Start real `web` processes (`python -m api`, uvicorn) on the test SQLite file and the test
+    Redis: `start(**env)` returns the base URL and the process, stopped at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> tuple[str, subprocess.Popen[bytes]]:
+        port = free_port()
+        environment = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'reviews.db'}",
+            "REDIS_URL": REDIS_URL,
+            "REVIEWQ_DATA_DIR": str(tmp_path),
+            "PORT": str(port),
+            **env,
+        }
+        log = (tmp_path / f"web-{port}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api"],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+                    return url, proc
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"web did not start: {(tmp_path / f'web-{port}.log').read_text()}")
+
+    yield start
+    for proc in started:
+        stop_process_group(proc)

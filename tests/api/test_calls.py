@@ -104,7 +104,7 @@ def test_generate_answers_the_use_cases_error_status(
         path, json={"algorithm": "magic"}, headers=with_token(actors.manager)
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == ["algorithm"]
+    assert sorted(response.json()) == ["algorithm"]
     assert batches_of(actors) == 0
 
 
@@ -136,7 +136,7 @@ def test_a_malformed_generate_body_is_400_before_anything_is_queued(
         actors.path("generate-assignments"), json=body, headers=with_token(actors.manager)
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == [field]
+    assert sorted(response.json()) == [field]
     assert AssignmentRequest.select().count() == 0
 
 
@@ -242,7 +242,7 @@ def test_a_malformed_manual_body_is_400_naming_its_fields(
     response = api_client.post(
         actors.path("create-manual-assignment"), json=body, headers=with_token(actors.manager)
     )
-    assert (response.status_code, response.json()["error"]["fields"]) == (400, fields)
+    assert (response.status_code, sorted(response.json())) == (400, fields)
 
 
 def test_manual_assignment_to_an_unknown_pool_entry_is_refused(
@@ -297,4 +297,4 @@ def test_send_all_can_be_limited_to_named_batches(
         json={"batch_uuids": 5},
         headers=with_token(actors.manager),
     )
-    assert (bad.status_code, bad.json()["error"]["fields"]) == (400, ["batch_uuids"])
+    assert (bad.status_code, sorted(bad.json())) == (400, ["batch_uuids"])

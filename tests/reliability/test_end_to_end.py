@@ -14,6 +14,7 @@ from peewee import Database
 from store import AssignmentRequest, Notification, Review
 from store.enums import NotificationStatus, RequestStatus, ReviewState
 from store.workload import workloads
+from tasks.errors import IdempotencyKeyMismatch
 from tasks.producers import enqueue_assign_reviews
 from tasks.requests.lifecycle import wait_for_request
 from tests.builders import PG_URL, REDIS_URL, CollectingHandler, stop_process_group
@@ -77,6 +78,10 @@ def test_requests_flow_through_workers_into_assignments_and_emails(
     make_conflict(call, reviewers[1], proposals[1])
     pool = [r.external_id for r in reviewers]
 
+    load_balanced = {
+        "reviewIds": [f"rev_{i:03d}" for i in range(3, 8)],
+        "assignmentStrategy": {"type": "load_balanced", "pool": pool, "maxPerReviewer": 4},
+    }
     requests = [
         enqueue_assign_reviews(
             {
@@ -84,13 +89,7 @@ def test_requests_flow_through_workers_into_assignments_and_emails(
                 "assignmentStrategy": {"type": "round_robin", "pool": pool[:3]},
             }
         ),
-        enqueue_assign_reviews(
-            {
-                "reviewIds": [f"rev_{i:03d}" for i in range(3, 8)],
-                "assignmentStrategy": {"type": "load_balanced", "pool": pool, "maxPerReviewer": 4},
-            },
-            idempotency_key="lb-1",
-        ),
+        enqueue_assign_reviews(load_balanced, idempotency_key="lb-1"),
         enqueue_assign_reviews(
             {
                 "reviewIds": [f"rev_{i:03d}" for i in range(8, 12)],
@@ -99,14 +98,14 @@ def test_requests_flow_through_workers_into_assignments_and_emails(
         ),
         enqueue_assign_reviews({"reviewIds": ["rev_000"], "assignmentStrategy": {"type": "nope"}}),
     ]
-    duplicate = enqueue_assign_reviews(
-        {
-            "reviewIds": ["rev_003"],
-            "assignmentStrategy": {"type": "specific", "assignTo": ["user_006"]},
-        },
-        idempotency_key="lb-1",
-    )
+    duplicate = enqueue_assign_reviews(load_balanced, idempotency_key="lb-1")
     assert duplicate.id == requests[1].id
+    other = {
+        "reviewIds": ["rev_003"],
+        "assignmentStrategy": {"type": "specific", "assignTo": ["u"]},
+    }
+    with pytest.raises(IdempotencyKeyMismatch):  # the key belongs to the first body
+        enqueue_assign_reviews(other, idempotency_key="lb-1")
 
     done = [wait_for_request(r.uuid, timeout=60) for r in requests]
     assert [r.status for r in done] == [RequestStatus.SUCCEEDED] * 3 + [RequestStatus.FAILED]

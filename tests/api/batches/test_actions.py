@@ -172,7 +172,7 @@ def test_extend_deadline_moves_it_or_answers_domain_messages(
     assert (past.status_code, past.json()) == (400, {"expires_at": [MSG_DEADLINE_IN_PAST]})
     for body in ({}, {"expires_at": "9999-12-31T23:00:00-05:00"}, {"expires_at": "soon"}):
         refused = client.post(one(world, "extend-deadline/"), json=body, headers=headers)
-        assert (refused.status_code, refused.json()["error"]["fields"]) == (400, ["expires_at"])
+        assert (refused.status_code, sorted(refused.json())) == (400, ["expires_at"])
     ok = client.post(
         one(world, "extend-deadline/"),
         json={"expires_at": "2099-01-01T12:00:00+02:00"},

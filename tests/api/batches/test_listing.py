@@ -176,13 +176,13 @@ def test_a_bad_filter_value_is_400_naming_the_field(
         ("sent_before=9999-12-31T23:00:00-05:00", "sent_before"),
     ],
 )
-def test_a_malformed_query_parameter_is_a_validation_error_naming_it(
+def test_a_malformed_query_parameter_is_a_drf_field_error_naming_it(
     client: TestClient, world: BatchWorld, query: str, field: str
 ) -> None:
     response = client.get(f"{BATCHES}?{query}", headers=with_token(world.manager))
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
-    assert response.json()["error"]["fields"] == [field]
+    assert sorted(response.json()) == [field]
+    assert all(isinstance(m, str) for m in response.json()[field])
 
 
 @pytest.mark.parametrize("path", [BATCHES, "/api/assignment-items/", "/api/my-assignment-batches/"])

@@ -91,7 +91,7 @@ def test_a_reason_with_a_nul_character_is_400_naming_the_field_and_nothing_chang
         json={"reason": "a\x00b"},
         headers=world.auth["rita"],
     )
-    assert response.status_code == 400 and response.json()["error"]["fields"] == ["reason"]
+    assert response.status_code == 400 and sorted(response.json()) == ["reason"]
     assert item_status(world.items[0]) == ItemStatus.PENDING
 
 
@@ -140,7 +140,7 @@ def test_a_reassignment_without_a_valid_pool_entry_uuid_names_the_field(
         headers=world.auth["manager"],
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == ["reviewer_pool_entry_uuid"]
+    assert sorted(response.json()) == ["reviewer_pool_entry_uuid"]
 
 
 def test_a_reviewer_reassigning_their_item_is_403(

@@ -158,7 +158,7 @@ def test_a_min_affinity_score_that_is_not_a_finite_number_is_a_validation_error(
         ITEMS, params={"min_affinity_score": value}, headers=world.auth["staff"]
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == ["min_affinity_score"]
+    assert sorted(response.json()) == ["min_affinity_score"]
 
 
 # --- ordering and pages -----------------------------------------------------------------------
