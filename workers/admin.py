@@ -17,7 +17,12 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 
 from workers.redis_keys import QUEUES, dq_name, queue_key, xq_name
-from workers.wire import dead_letter_reasons_key, decode_message, undecodable_reason
+from workers.wire import (
+    dead_letter_reasons_key,
+    decode_message,
+    failure_reason,
+    undecodable_reason,
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +123,7 @@ def requeue_dead_letters(
     for letter in list_dead_letters(client):
         if message_ids is not None and letter.message_id not in message_ids:
             continue
-        zset, messages = _keys(letter.queue)
-        data = client.hget(messages, letter.redis_id)
+        data = client.hget(_keys(letter.queue)[1], letter.redis_id)
         if data is None:
             continue
         message = decode_message(_as_bytes(data))
@@ -127,19 +131,35 @@ def requeue_dead_letters(
             continue  # nothing a worker could run: it stays listed
         options = {k: v for k, v in message.options.items() if k not in {"retries", "traceback"}}
         broker.enqueue(message.copy(options=options))
-        client.zrem(zset, letter.redis_id)
-        client.hdel(messages, letter.redis_id)
-        client.hdel(dead_letter_reasons_key(letter.queue), letter.redis_id)
+        _remove(client, letter)
         count += 1
     return count
+
+
+def delete_dead_letters(client: redis.Redis, message_ids: set[str]) -> int:
+    """Remove the dead letters with these ids for good; returns how many were removed."""
+    count = 0
+    for letter in list_dead_letters(client):
+        if letter.message_id in message_ids:
+            _remove(client, letter)
+            count += 1
+    return count
+
+
+def _remove(client: redis.Redis, letter: DeadLetter) -> None:
+    zset, messages = _keys(letter.queue)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.zrem(zset, letter.redis_id)
+        pipe.hdel(messages, letter.redis_id)
+        pipe.hdel(dead_letter_reasons_key(letter.queue), letter.redis_id)
+        pipe.execute()
 
 
 def _reason(client: redis.Redis, queue: str, redis_id: str, options: dict[str, Any]) -> str:
     recorded = client.hget(dead_letter_reasons_key(queue), redis_id)
     if recorded is not None:
         return _as_bytes(recorded).decode(errors="replace")
-    lines = [line for line in str(options.get("traceback", "")).splitlines() if line.strip()]
-    return lines[-1] if lines else "failed without a recorded error"
+    return failure_reason(options)
 
 
 def _as_bytes(data: bytes | str) -> bytes:

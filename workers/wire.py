@@ -137,6 +137,13 @@ def undecodable_reason(message: Message[Any]) -> str | None:
     return str(message.options.get(UNDECODABLE_OPTION, "undecodable"))
 
 
+def failure_reason(options: dict[str, Any]) -> str:
+    """The last line of the error a message's last attempt raised (Retries keeps the
+    traceback in its options)."""
+    lines = [line for line in str(options.get("traceback", "")).splitlines() if line.strip()]
+    return lines[-1] if lines else "failed without a recorded error"
+
+
 def dead_letter_reasons_key(queue_name: str) -> str:
     """The hash of dead-letter reasons (Redis id -> reason) next to a queue's dead letters."""
     canonical = queue_name.removesuffix(".DQ")
@@ -198,6 +205,15 @@ class IdentifyingConsumer(_RedisConsumer):
         if message.options.get("redis_message_id") != redis_id:
             message = message.copy(options={"redis_message_id": redis_id})
         return message
+
+    def nack(self, message: MessageProxy) -> None:
+        """A message failed for good: keep why (its last error) beside it in the dead letters,
+        since the payload Redis moves there is the one first stored, without the error."""
+        redis_id = message.options.get("redis_message_id")
+        if redis_id:
+            reason = failure_reason(message.options)
+            self.broker.client.hset(dead_letter_reasons_key(self.queue_name), redis_id, reason)
+        super().nack(message)  # type: ignore[no-untyped-call]
 
     def dead_letter(self, redis_id: str, reason: str) -> None:
         """Move the payload stored under `redis_id` to the dead letters, with its reason."""
