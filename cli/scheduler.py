@@ -1,6 +1,7 @@
-"""`reviewq scheduler run-once JOB [--now ISO-8601]`: one scheduler job, as if the clock read
-that time (for admins, the demo and tests). It runs the job directly, without the leader lease:
-every job is idempotent, so running it next to a live scheduler is harmless."""
+"""`reviewq scheduler run-once JOB [--now ISO-8601] [--dry-run]`: one scheduler job, as if the
+clock read that time (for admins, the demo and tests). It runs the job directly, without the
+leader lease: every job is idempotent, so running it next to a live scheduler is harmless.
+`--dry-run` counts what the job would do (scheduler/jobs.py's PREVIEWS) and changes nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import typer
 from cli.context import console, err_console, open_store
 from cli.output import print_json
 from config import get_settings
-from scheduler.jobs import JOBS, JobOptions
+from scheduler.jobs import JOBS, PREVIEWS, JobOptions
 from store.clock import to_naive_utc, utcnow
 
 scheduler_app = typer.Typer(help="The scheduler daemon's jobs.", no_args_is_help=True)
@@ -38,17 +39,24 @@ def run_once_command(
         ),
     ],
     now: Annotated[str | None, typer.Option("--now", help="The clock, ISO-8601.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what the job would do; change nothing.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Run one scheduler job once, as if the clock read --now (default: the real time)."""
+    """Run one scheduler job once, as if the clock read --now (default: the real time); with
+    --dry-run, count what it would do without writing or sending anything."""
     name = job.replace("-", "_")
     if name not in JOBS:
         err_console.print(f"[red]unknown job {job!r}[/]; one of: {', '.join(JOBS)}")
         raise typer.Exit(2)
     instant = parse_now(now)
     open_store()
-    report = JOBS[name](instant, JobOptions.from_settings(get_settings()))
+    job_fn = (PREVIEWS if dry_run else JOBS)[name]
+    report = job_fn(instant, JobOptions.from_settings(get_settings()))
     if as_json:
-        print_json({"job": report.job, "now": instant.isoformat(), **report.counts})
+        body = {"job": report.job, "now": instant.isoformat(), "dry_run": dry_run}
+        print_json({**body, **report.counts})
         return
-    console.print(f"{report.summary()} (now={instant.isoformat()})")
+    prefix = "dry run, would do: " if dry_run else ""
+    console.print(f"{prefix}{report.summary()} (now={instant.isoformat()})", markup=False)

@@ -20,7 +20,7 @@ from tasks.actors import (
     remind_reviewers_of_deadlines,
     send_batch_reminders,
 )
-from tasks.batches.expiry import expire_overdue_batches
+from tasks.batches.expiry import expire_overdue_batches, overdue_counts
 from tasks.mail.outbox import enqueue_deliveries, redrivable_notification_ids
 from tasks.mail.reminders import (
     batches_due_for_reminder,
@@ -28,8 +28,14 @@ from tasks.mail.reminders import (
     reviews_due_for_reminder,
 )
 from tasks.messages import ids_message
+from tasks.producers import orphaned_requests
 from tasks.producers import redrive_requests as redrive_orphaned_requests
-from workers.message_outbox import record_message, redrive_recorded, send_recorded
+from workers.message_outbox import (
+    record_message,
+    redrive_recorded,
+    send_recorded,
+    unsent_messages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +150,58 @@ JOBS: dict[str, Job] = {
     "remind_review_deadlines": remind_review_deadlines,
     "sweep_outbox": sweep_outbox,
     "redrive_requests": redrive_requests,
+}
+
+
+# What each job would do at `now`, read without writing or sending anything (`reviewq
+# scheduler run-once JOB --dry-run`): the same queries, counted.
+def _preview_expiry(now: datetime, options: JobOptions) -> JobReport:
+    batches, items = overdue_counts(now)
+    return JobReport("expire_batches", {"batches_expired": batches, "items_expired": items})
+
+
+def _preview_reminders(now: datetime, options: JobOptions) -> JobReport:
+    ids = batches_due_for_reminder(now)
+    return JobReport(
+        "send_reminders", {"batches_due": len(ids), "messages": len(chunks(ids, options))}
+    )
+
+
+def _preview_notices(now: datetime, options: JobOptions) -> JobReport:
+    groups = expiry_notice_groups(options.chunk_size)
+    expired = sum(len(ids) for ids in groups)
+    return JobReport("notify_managers", {"batches_expired": expired, "messages": len(groups)})
+
+
+def _preview_deadlines(now: datetime, options: JobOptions) -> JobReport:
+    ids = reviews_due_for_reminder(now, options.review_deadline_within)
+    return JobReport(
+        "remind_review_deadlines",
+        {"reviews_due": len(ids), "messages": len(chunks(ids, options))},
+    )
+
+
+def _preview_sweep(now: datetime, options: JobOptions) -> JobReport:
+    ids = redrivable_notification_ids(
+        now, older_than=options.redrive_after, limit=options.sweep_limit
+    )
+    return JobReport("sweep_outbox", {"redriven": len(ids)})
+
+
+def _preview_redrive(now: datetime, options: JobOptions) -> JobReport:
+    after, limit = options.request_redrive_after, options.sweep_limit
+    requests = orphaned_requests(now, after, limit=limit)
+    messages = unsent_messages(now, after, limit=limit)
+    return JobReport("redrive_requests", {"requests": len(requests), "messages": len(messages)})
+
+
+PREVIEWS: dict[str, Job] = {
+    "expire_batches": _preview_expiry,
+    "send_reminders": _preview_reminders,
+    "notify_managers": _preview_notices,
+    "remind_review_deadlines": _preview_deadlines,
+    "sweep_outbox": _preview_sweep,
+    "redrive_requests": _preview_redrive,
 }
 
 

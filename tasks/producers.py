@@ -99,6 +99,18 @@ def enqueue_generate(
 def redrive_requests(now: datetime, older_than: timedelta, *, limit: int = 1000) -> int:
     """Send again each unfinished request with no live message (module docstring) that was
     written, or started, at least `older_than` before `now`; returns how many were sent."""
+    sent = 0
+    for request in orphaned_requests(now, older_than, limit=limit):
+        ACTORS[request.kind].send(message_for(request))
+        sent += 1
+    return sent
+
+
+def orphaned_requests(
+    now: datetime, older_than: timedelta, *, limit: int = 1000
+) -> list[AssignmentRequest]:
+    """The unfinished requests with no live message written, or started, at least
+    `older_than` before `now` (what `redrive_requests` sends again); reads only."""
     due = now - older_than
     waiting = (AssignmentRequest.status == RequestStatus.QUEUED) & (
         AssignmentRequest.created <= due
@@ -113,17 +125,15 @@ def redrive_requests(now: datetime, older_than: timedelta, *, limit: int = 1000)
         .limit(limit)
     )
     if not candidates:
-        return 0
+        return []
     live: set[str] = set()
     for message in live_messages(get_broker(), ASSIGNMENT_QUEUE):
         live |= request_refs(message.args)
     orphans = [r.id for r in candidates if not refs_of(r) & live]
-    sent = 0
     # Read again after Redis: a request that finished meanwhile (and was acknowledged) is done.
-    for request in AssignmentRequest.select().where(
-        AssignmentRequest.id.in_(orphans),
-        AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
-    ):
-        ACTORS[request.kind].send(message_for(request))
-        sent += 1
-    return sent
+    return list(
+        AssignmentRequest.select().where(
+            AssignmentRequest.id.in_(orphans),
+            AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
+        )
+    )

@@ -62,15 +62,22 @@ def send_recorded(ids: Iterable[int]) -> int:
     return _send(list(rows.order_by(message_pk)))
 
 
-def redrive_recorded(now: datetime, older_than: timedelta, *, limit: int = 1000) -> int:
-    """Send again the recorded messages still unsent `older_than` after they were written."""
+def unsent_messages(
+    now: datetime, older_than: timedelta, *, limit: int = 1000
+) -> list[OutboundMessage]:
+    """The recorded messages still unsent `older_than` after they were written."""
     rows = (
         OutboundMessage.select()
         .where(OutboundMessage.sent_at.is_null(), OutboundMessage.created <= now - older_than)
         .order_by(message_pk)
         .limit(limit)
     )
-    return _send(list(rows))
+    return list(rows)
+
+
+def redrive_recorded(now: datetime, older_than: timedelta, *, limit: int = 1000) -> int:
+    """Send again the recorded messages still unsent `older_than` after they were written."""
+    return _send(unsent_messages(now, older_than, limit=limit))
 
 
 def _send(rows: list[OutboundMessage]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from store import AssignmentBatch, AssignmentItem, Call, database, write_transaction
 from store.db import is_sqlite
@@ -69,14 +70,29 @@ def _expire_postgres(now: datetime) -> ExpiryResult:
     return ExpiryResult(int(batches), int(items), [int(i) for i in reassign])
 
 
+def _overdue(now: datetime) -> Any:
+    """Sent batches past their deadline at `now`."""
+    return (
+        (AssignmentBatch.status == BatchStatus.SENT)
+        & AssignmentBatch.expires_at.is_null(False)
+        & (AssignmentBatch.expires_at <= now)
+    )
+
+
+def overdue_counts(now: datetime) -> tuple[int, int]:
+    """What `expire_overdue_batches(now)` would expire: (batches, their pending items); reads
+    only (`reviewq scheduler run-once expire_batches --dry-run`)."""
+    overdue = AssignmentBatch.select(AssignmentBatch.id).where(_overdue(now))
+    items = AssignmentItem.select().where(
+        AssignmentItem.status == ItemStatus.PENDING, AssignmentItem.batch.in_(overdue)
+    )
+    return int(overdue.count()), int(items.count())
+
+
 def _expire_sqlite(now: datetime) -> ExpiryResult:
     expired = (
         AssignmentBatch.update(status=BatchStatus.EXPIRED, modified=now)
-        .where(
-            AssignmentBatch.status == BatchStatus.SENT,
-            AssignmentBatch.expires_at.is_null(False),
-            AssignmentBatch.expires_at <= now,
-        )
+        .where(_overdue(now))
         .returning(AssignmentBatch.id, AssignmentBatch.call)
         .tuples()
     )
