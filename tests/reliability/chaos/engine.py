@@ -1,0 +1,380 @@
+"""One chaos run: private PostgreSQL, Redis and SMTP; worker nodes through the supervisor; two
+schedulers; a sustained load (load.py); faults injected one after another at `fault_every`
+seconds; then recovery, and the count (evidence.py).
+
+`bench/chaos.py` runs it long; tests/reliability/test_chaos*.py run it short. Both read the
+same `Report`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from store import AssignmentRequest, Notification, database
+from store.db import connect_database
+from store.enums import FINISHED_REQUEST_STATUSES, NotificationStatus
+from store.migrations import migrate
+from tests.reliability.chaos.evidence import Fault, Tally, as_naive_utc, count, install_audit
+from tests.reliability.chaos.load import Producer, WaveShape
+from tests.reliability.chaos.services import (
+    PrivatePostgres,
+    PrivateRedis,
+    Schedulers,
+    SmtpSink,
+    WorkerNode,
+)
+from workers.redis_keys import QUEUE_NAMESPACE
+
+logger = logging.getLogger(__name__)
+
+WORKER_KILL = "worker SIGKILL"
+LEADER_KILL = "scheduler leader SIGKILL"
+POSTGRES_CRASH = "postgres postmaster SIGKILL"
+REDIS_DURABLE = "redis SIGKILL, appendonly"
+REDIS_VOLATILE = "redis SIGKILL, no persistence"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to break and for how long; every wait is bounded by `time_cap`."""
+
+    worker_kills: int = 3
+    leader_kills: int = 1
+    postgres_crashes: int = 0
+    redis_durable_restarts: int = 0
+    redis_volatile_restarts: int = 0
+    nodes: int = 2
+    threads: int = 4
+    fault_every: float = 4.0
+    wave_every: float = 2.0
+    shape: WaveShape = field(default_factory=WaveShape)
+    time_cap: float = 600.0
+    recovery_cap: float = 150.0
+    down_seconds: float = 2.0
+    root: Path | None = None
+
+    def schedule(self) -> list[str]:
+        """The faults in order: spread out, the volatile Redis restart(s) last (after it the
+        run goes on without persistence)."""
+        counts = {
+            WORKER_KILL: self.worker_kills,
+            LEADER_KILL: self.leader_kills,
+            POSTGRES_CRASH: self.postgres_crashes,
+            REDIS_DURABLE: self.redis_durable_restarts,
+        }
+        order: list[str] = []
+        while any(counts.values()):
+            for kind, left in counts.items():
+                if left:
+                    order.append(kind)
+                    counts[kind] = left - 1
+        return order + [REDIS_VOLATILE] * self.redis_volatile_restarts
+
+
+@dataclass
+class Report:
+    faults: list[Fault]
+    tally: Tally
+    seconds: float
+    waves: int
+    producer_errors: dict[str, int]
+    accepted_after_redis_restart: int
+    kills_with_messages_in_flight: int
+    recovered_in_s: float | None
+    root: Path
+    skipped: list[str] = field(default_factory=list)
+
+    def injected(self) -> Counter[str]:
+        return Counter(f.kind for f in self.faults)
+
+    def problems(self) -> dict[str, int]:
+        found = self.tally.problems()
+        if self.recovered_in_s is None:
+            found["not_recovered"] = 1
+        return found
+
+    def table(self) -> str:
+        t = self.tally
+        lines = [f"chaos run: {self.seconds:.0f} s, {self.waves} waves, {t.requests} requests"]
+        lines += [f"  {'fault injected':40} {'count':>6}"]
+        lines += [f"  {kind:40} {n:>6}" for kind, n in sorted(self.injected().items())]
+        in_flight = self.kills_with_messages_in_flight
+        lines += [f"  {'(worker kills with messages in flight)':40} {in_flight:>6}"]
+        rows = [
+            ("lost requests", t.lost),
+            ("failed requests", t.failed),
+            ("reviews assigned twice", t.duplicated),
+            ("reviewers over capacity", t.over_capacity),
+            ("mail missing", t.mail_missing),
+            ("mail duplicated", t.mail_duplicated),
+            ("mail late (> 60 s after recovery)", t.mail_late),
+            ("outbox rows left pending/sending", t.outbox_left),
+            ("overdue batches not expired", t.expiry_lost),
+        ]
+        lines += [f"  {'outcome':40} {'count':>6}"]
+        lines += [f"  {name:40} {value:>6}" for name, value in rows]
+        lines += [
+            f"  evidence: {t.reviews_assigned} reviews assigned, {t.reviewers_at_cap} reviewers"
+            f" at cap, {t.capacity_refusals} refusals for capacity, {t.mail_delivered} mail keys"
+            f" delivered of {t.mail_expected} expected (+{t.mail_duplicated_in_window} in the"
+            f" documented window), worst mail lateness {t.mail_worst_lateness_s} s,"
+            f" {t.batches_expired} batches expired",
+            f"  producer: errors retried {dict(self.producer_errors)},"
+            f" {self.accepted_after_redis_restart} accepted after a Redis restart",
+            f"  recovered in {self.recovered_in_s} s after the last fault; logs in {self.root}",
+        ]
+        if self.skipped:
+            lines.append(f"  skipped: {', '.join(self.skipped)}")
+        return "\n".join(lines)
+
+
+class ChaosRun:
+    """The services of one run and the faults it injects; see the module docstring."""
+
+    def __init__(self, plan: Plan, root: Path) -> None:
+        self.plan = plan
+        self.root = root
+        self.faults: list[Fault] = []
+        self.in_flight_kills = 0
+        self.started = time.monotonic()
+        self.pg = PrivatePostgres(root / "pg")
+        self.redis = PrivateRedis(root / "redis", durable=plan.redis_volatile_restarts == 0)
+        self.smtp = SmtpSink()
+        self.nodes: list[WorkerNode] = []
+        self.schedulers: Schedulers | None = None
+        self.producer = Producer(plan.shape, plan.wave_every)
+        self.redis_restarted_at: float | None = None
+
+    # --- the services --------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": self.pg.url,
+            "REDIS_URL": self.redis.url,
+            "SMTP_URL": self.smtp.url,
+            "REVIEWQ_DATA_DIR": str(self.root / "data"),
+            "REVIEWQ_SCHEDULER_EXPIRY_SECONDS": "1",
+            "REVIEWQ_SCHEDULER_REMINDER_SECONDS": "1",
+            "REVIEWQ_SCHEDULER_NOTICE_SECONDS": "1",
+            "REVIEWQ_SCHEDULER_SWEEP_SECONDS": "2",
+            "REVIEWQ_SCHEDULER_LEASE_SECONDS": "3",
+            "REVIEWQ_SCHEDULER_RENEW_SECONDS": "1",
+            "REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS": "10",
+            "REVIEWQ_REQUEST_REDRIVE_AFTER_SECONDS": "10",
+        }
+
+    def start(self) -> None:
+        from workers.broker import build_broker, set_broker
+
+        self.pg.init()
+        self.redis.start()
+        self.smtp.start()
+        connect_database(self.pg.url)
+        migrate()
+        install_audit()
+        set_broker(build_broker(self.redis.url))
+        env = self.env()
+        for n in range(self.plan.nodes):
+            self.nodes.append(
+                WorkerNode(f"node{n}", env, self.root, threads=self.plan.threads).start()
+            )
+        self.schedulers = Schedulers(env, self.root)
+        self.schedulers.start_one()
+        self.schedulers.start_one()
+        self.wait_for(lambda: all(n.is_up() for n in self.nodes), 120, "the worker nodes")
+
+    def stop(self) -> None:
+        self.producer.stop(timeout=5)
+        for node in self.nodes:
+            node.stop()
+        if self.schedulers is not None:
+            self.schedulers.stop()
+        self.smtp.stop()
+        self.redis.stop()
+        database.close()
+        self.pg.stop()
+
+    # --- waiting -------------------------------------------------------------------------
+
+    def remaining(self) -> float:
+        return self.plan.time_cap - (time.monotonic() - self.started)
+
+    def wait_for(self, condition: Callable[[], bool], seconds: float, what: str) -> bool:
+        """Poll `condition` (errors count as not yet) for at most `seconds` (and the cap)."""
+        deadline = time.monotonic() + min(seconds, max(self.remaining(), 1.0))
+        while time.monotonic() < deadline:
+            try:
+                if condition():
+                    return True
+            except Exception:  # a service is down: not yet
+                database.close()
+            time.sleep(0.1)
+        logger.warning("chaos: gave up waiting for %s", what)
+        return False
+
+    def client(self) -> redis.Redis:
+        client: redis.Redis = redis.Redis.from_url(self.redis.url, socket_timeout=2)
+        return client
+
+    # --- the faults ----------------------------------------------------------------------
+
+    def inject(self, kind: str) -> None:
+        actions: dict[str, Callable[[], str]] = {
+            WORKER_KILL: self.kill_worker,
+            LEADER_KILL: self.kill_leader,
+            POSTGRES_CRASH: self.crash_postgres,
+            REDIS_DURABLE: lambda: self.restart_redis(durable=True),
+            REDIS_VOLATILE: lambda: self.restart_redis(durable=False),
+        }
+        injected = time.time()
+        note = actions[kind]()
+        self.faults.append(Fault(kind, injected, time.time(), note))
+
+    def kill_worker(self) -> str:
+        self.wait_for(lambda: any(n.is_up() for n in self.nodes), 90, "a node to kill")
+        node = min((n for n in self.nodes if n.is_up()), key=lambda n: n.kills, default=None)
+        if node is None:
+            return "no node up"
+        # strike while messages are fetched and unacknowledged (a wave was just sent)
+        self.wait_for(lambda: self._messages_in_flight() > 0, 10, "messages in flight")
+        in_flight = self._messages_in_flight()
+        pid = node.kill_a_worker()
+        self.in_flight_kills += in_flight > 0
+        self.wait_for(node.is_up, 90, f"{node.name} to come back")
+        return f"{node.name} pid {pid}, {in_flight} messages in flight"
+
+    def _messages_in_flight(self) -> int:
+        try:
+            client = self.client()
+            keys = list(client.scan_iter(f"{QUEUE_NAMESPACE}:__acks__.*"))
+            return sum(int(client.scard(k)) for k in keys)
+        except redis.RedisError:
+            return 0
+
+    def kill_leader(self) -> str:
+        assert self.schedulers is not None
+        schedulers, client = self.schedulers, self.client()
+        self.wait_for(lambda: schedulers.leader_pid(client) is not None, 30, "a leader")
+        leader = schedulers.leader_pid(client)
+        if leader is None:
+            return "no leader"
+        time.sleep(1.0 - time.time() % 1.0 + 0.005)  # every job fires on the whole second
+        proc = next(p for p in schedulers.alive() if p.pid == leader)
+        proc.kill()
+        proc.wait()
+        self.wait_for(
+            lambda: schedulers.leader_pid(client) not in (None, leader), 30, "a new leader"
+        )
+        schedulers.start_one()  # two schedulers again
+        return f"pid {leader}"
+
+    def crash_postgres(self) -> str:
+        self.pg.crash()
+        time.sleep(self.plan.down_seconds)
+        self.pg.pg_ctl("start")
+        return f"down {self.plan.down_seconds} s"
+
+    def restart_redis(self, *, durable: bool) -> str:
+        if not durable:
+            self.redis.durable = False
+            shutil.rmtree(self.root / "redis" / "appendonlydir", ignore_errors=True)
+        waiting = self._queued_messages()
+        self.redis.crash_and_restart(self.plan.down_seconds)
+        self.redis_restarted_at = time.time()
+        return f"{waiting} messages waiting in Redis"
+
+    def _queued_messages(self) -> int:
+        try:
+            client = self.client()
+            return sum(int(client.hlen(k)) for k in client.scan_iter(f"{QUEUE_NAMESPACE}:*.msgs"))
+        except redis.RedisError:
+            return 0
+
+    # --- the run -------------------------------------------------------------------------
+
+    def run(self) -> Report:
+        self.producer.start()
+        skipped = []
+        for kind in self.plan.schedule():
+            if self.remaining() < self.plan.recovery_cap:
+                skipped.append(kind)
+                continue
+            time.sleep(self.plan.fault_every)
+            self.inject(kind)
+        time.sleep(self.plan.fault_every)
+        self.producer.stop()
+        recovered_in = self.recover()
+        time.sleep(2.0)  # nothing more arrives
+        ids = [a.request_id for a in self.producer.accepted]
+        tally = count(
+            ids, self.smtp.log.snapshot(), self.faults, until=as_naive_utc(time.time() - 5)
+        )
+        after = self.redis_restarted_at
+        return Report(
+            faults=self.faults,
+            tally=tally,
+            seconds=time.monotonic() - self.started,
+            waves=self.producer.waves,
+            producer_errors=dict(self.producer.errors),
+            accepted_after_redis_restart=self.producer.accepted_after(after) if after else 0,
+            kills_with_messages_in_flight=self.in_flight_kills,
+            recovered_in_s=recovered_in,
+            root=self.root,
+            skipped=skipped,
+        )
+
+    def recover(self) -> float | None:
+        """Seconds from the last fault's recovery until every request finished and the outbox
+        drained; None if that did not happen within `recovery_cap`."""
+        ids = [a.request_id for a in self.producer.accepted]
+        back = max((f.recovered for f in self.faults), default=time.time())
+
+        def settled() -> bool:
+            open_requests = AssignmentRequest.select().where(
+                AssignmentRequest.id.in_(ids),
+                AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
+            )
+            outbox = Notification.select().where(
+                Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING])
+            )
+            return not open_requests.exists() and not outbox.exists()
+
+        cap = max(self.plan.recovery_cap - (time.time() - back), 1.0)
+        if self.wait_for(settled, cap, "requests and mail to settle"):
+            return round(time.time() - back, 1)
+        return None
+
+
+@contextmanager
+def chaos_run(plan: Plan) -> Iterator[ChaosRun]:
+    """A started run under `plan.root` (a fresh directory of /tmp/h3/ by default), stopped
+    and (when it passed) removed on exit; the broker and database of the caller come back."""
+    from workers.broker import get_broker, set_broker
+
+    previous = get_broker()
+    base = plan.root or Path("/tmp/h3")
+    base.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="chaos-", dir=base))
+    root.chmod(0o755)
+    run = ChaosRun(plan, root)
+    try:
+        run.start()
+        yield run
+    finally:
+        run.stop()
+        set_broker(previous)
+
+
+def run_plan(plan: Plan) -> Report:
+    with chaos_run(plan) as run:
+        return run.run()
