@@ -29,7 +29,7 @@ def list_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
         print_json([{**vars(x), "dead_since": x.dead_since.isoformat()} for x in letters])
         return
     table = Table(title=f"Dead letters ({len(letters)})")
-    for column in ("queue", "message id", "actor", "dead since", "retries"):
+    for column in ("queue", "message id", "actor", "dead since", "retries", "reason"):
         table.add_column(column)
     for x in letters:
         table.add_row(
@@ -38,6 +38,7 @@ def list_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> No
             x.actor,
             x.dead_since.isoformat(timespec="seconds"),
             str(x.retries),
+            x.reason,
         )
     console.print(table)
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import dramatiq
 import redis
-from dramatiq import Message
 
 from workers.redis_keys import QUEUES, dq_name, queue_key, xq_name
+from workers.wire import dead_letter_reasons_key, decode_message, undecodable_reason
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class DeadLetter:
     retries: int
     args: list[Any]
     redis_id: str
+    #: why it is here: the decoding error of an undecodable payload, else the last line of the
+    #: error its last attempt raised
+    reason: str
 
 
 def _keys(queue: str) -> tuple[str, str]:
@@ -66,16 +69,18 @@ def list_dead_letters(client: redis.Redis, queues: Sequence[str] = QUEUES) -> li
             data = client.hget(messages, raw_id)
             if data is None:
                 continue
-            message = Message.decode(_as_bytes(data))
+            message = decode_message(_as_bytes(data))
+            redis_id = _as_bytes(raw_id).decode()
             out.append(
                 DeadLetter(
                     queue=queue,
-                    message_id=message.message_id,
+                    message_id=redis_id if undecodable_reason(message) else message.message_id,
                     actor=message.actor_name,
                     dead_since=datetime.fromtimestamp(float(score) / 1000, UTC),
                     retries=int(message.options.get("retries", 0)),
                     args=list(message.args),
-                    redis_id=_as_bytes(raw_id).decode(),
+                    redis_id=redis_id,
+                    reason=_reason(client, queue, redis_id, message.options),
                 )
             )
     return out
@@ -93,13 +98,24 @@ def requeue_dead_letters(
         data = client.hget(messages, letter.redis_id)
         if data is None:
             continue
-        message = Message.decode(_as_bytes(data))
+        message = decode_message(_as_bytes(data))
+        if undecodable_reason(message) is not None:
+            continue  # nothing a worker could run: it stays listed
         options = {k: v for k, v in message.options.items() if k not in {"retries", "traceback"}}
         broker.enqueue(message.copy(options=options))
         client.zrem(zset, letter.redis_id)
         client.hdel(messages, letter.redis_id)
+        client.hdel(dead_letter_reasons_key(letter.queue), letter.redis_id)
         count += 1
     return count
+
+
+def _reason(client: redis.Redis, queue: str, redis_id: str, options: dict[str, Any]) -> str:
+    recorded = client.hget(dead_letter_reasons_key(queue), redis_id)
+    if recorded is not None:
+        return _as_bytes(recorded).decode(errors="replace")
+    lines = [line for line in str(options.get("traceback", "")).splitlines() if line.strip()]
+    return lines[-1] if lines else "failed without a recorded error"
 
 
 def _as_bytes(data: bytes | str) -> bytes:

@@ -17,6 +17,10 @@ back in about 35 s, well within the minute (10% was seen to take over 60 s), whi
 stays far above the longest time a live worker holds the GIL (a solver call), so a live
 worker's message is not run twice (and would be harmless if it were: every actor is
 idempotent). Maintenance itself is a few cheap sorted-set reads when no worker is dead.
+
+The broker's consumer and encoder (workers/wire.py) make a poison message harmless: an
+undecodable payload goes to the dead letters with its reason, and every message is
+acknowledged by the Redis id it was stored under, whether or not it names one.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
@@ -40,6 +43,7 @@ from dramatiq.middleware import (
 from config import get_settings
 from workers.middleware.database_connection import DatabaseConnection
 from workers.redis_keys import QUEUE_NAMESPACE
+from workers.wire import IdentifyingRedisBroker, SafeJSONEncoder
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,8 +74,9 @@ def _middleware() -> list[dramatiq.Middleware]:
 
 
 def build_broker(redis_url: str) -> dramatiq.Broker:
-    """The production broker for `redis_url` (not installed: see `set_broker`)."""
-    return RedisBroker(  # type: ignore[no-untyped-call]
+    """The production broker for `redis_url` (not installed: see `set_broker`), with the
+    consumer of workers/wire.py (payloads fetched with their Redis ids)."""
+    return IdentifyingRedisBroker(  # type: ignore[no-untyped-call]
         url=redis_url,
         namespace=QUEUE_NAMESPACE,
         middleware=_middleware(),
@@ -104,6 +109,7 @@ def set_broker(broker: dramatiq.Broker) -> None:
     """Make `broker` the process's (and dramatiq's) broker, with every actor declared on it."""
     global _current  # noqa: PLW0603 (the one process-wide broker, as dramatiq keeps it)
     _current = broker
+    dramatiq.set_encoder(SafeJSONEncoder())  # decode never raises (workers/wire.py)
     dramatiq.set_broker(broker)
     for lazy in _declared.values():
         lazy.bind(broker)

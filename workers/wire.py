@@ -1,0 +1,223 @@
+"""The wire format of reviewq's queues: how a message in Redis becomes one a worker runs.
+
+Two things dramatiq's Redis broker does not do, and reviewq needs (reliability.md, "poison
+messages"):
+
+- `SafeJSONEncoder.decode` never raises. dramatiq's consumer decodes each prefetched payload
+  with the global encoder; a `DecodeError` (not JSON, not UTF-8, nested past the recursion limit,
+  not a message object) escapes its `__next__`, the consumer is rebuilt, and the messages fetched
+  with the bad one sit in the live worker's ack set and never run. Here an undecodable payload
+  decodes to a marker message that carries the reason (`undecodable_reason`).
+- `IdentifyingConsumer` fetches each payload together with its Redis id. dramatiq's fetch
+  returns payloads only and acknowledges by the id the payload itself names
+  (`options.redis_message_id`), so a message pushed by another program without that option ran
+  and was never acknowledged: it ran again after every restart. This consumer always acks by the
+  id the payload was stored under, and moves a marker message straight to the dead letters with
+  its reason (`dead_letter_reasons`), without stalling the messages fetched with it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import redis
+from dramatiq import Message
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import compute_backoff
+from dramatiq.encoder import JSONEncoder, MessageData
+from dramatiq.errors import ConnectionClosed
+from dramatiq.message import generate_unique_id
+
+from workers.redis_keys import QUEUE_NAMESPACE
+
+logger = logging.getLogger(__name__)
+
+#: The option a marker message carries: why its payload could not be decoded.
+UNDECODABLE_OPTION = "reviewq_undecodable"
+#: The actor name of a marker message (no actor has it).
+UNDECODABLE_ACTOR = "reviewq.undecodable"
+REASON_MAX_CHARS = 500
+#: The fields of dramatiq's message object, and the JSON types they must have.
+_REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "queue_name": str,
+    "actor_name": str,
+    "args": list,
+    "kwargs": dict,
+    "options": dict,
+}
+_OPTIONAL_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "message_id": str,
+    "message_timestamp": (int, float),
+}
+
+# Pop up to ARGV[1] ids off the queue into this worker's ack set, and return id, payload pairs
+# (a payload is nil when the id has no entry in the queue's hash).
+_FETCH_WITH_IDS = """
+local queue = KEYS[1]
+local messages = KEYS[2]
+local acks = KEYS[3]
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+    local message_id = redis.call("lpop", queue)
+    if not message_id then
+        break
+    end
+    redis.call("sadd", acks, message_id)
+    out[#out + 1] = message_id
+    out[#out + 1] = redis.call("hget", messages, message_id)
+end
+return out
+"""
+
+
+class SafeJSONEncoder(JSONEncoder):
+    """dramatiq's JSON encoder whose `decode` never raises: a payload that is not a dramatiq
+    message decodes to a marker message naming the reason."""
+
+    def decode(self, data: bytes) -> MessageData:
+        try:
+            fields = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return undecodable_message("the payload is not UTF-8")
+        except RecursionError:
+            return undecodable_message("the payload is nested past the recursion limit")
+        except ValueError as exc:
+            return undecodable_message(f"the payload is not JSON ({exc})")
+        problem = _shape_problem(fields)
+        if problem is not None:
+            return undecodable_message(problem)
+        return dict(fields)
+
+
+def _shape_problem(fields: Any) -> str | None:
+    if not isinstance(fields, dict):
+        return "the payload is not a JSON object"
+    for name, kind in _REQUIRED_FIELDS.items():
+        if name not in fields:
+            return f"{name}: missing"
+        if not isinstance(fields[name], kind):
+            return f"{name}: wrong type {type(fields[name]).__name__}"
+    for name, kind in _OPTIONAL_FIELDS.items():
+        value = fields.get(name)
+        if name in fields and (isinstance(value, bool) or not isinstance(value, kind)):
+            return f"{name}: wrong type {type(value).__name__}"
+    unknown = sorted(set(fields) - set(_REQUIRED_FIELDS) - set(_OPTIONAL_FIELDS))
+    if unknown:
+        return f"unknown fields: {', '.join(unknown)[:REASON_MAX_CHARS]}"
+    return None
+
+
+def undecodable_message(reason: str) -> MessageData:
+    """The marker message an undecodable payload decodes to."""
+    return {
+        "queue_name": "",
+        "actor_name": UNDECODABLE_ACTOR,
+        "args": [],
+        "kwargs": {},
+        "options": {UNDECODABLE_OPTION: reason[:REASON_MAX_CHARS]},
+        "message_id": generate_unique_id(),
+        "message_timestamp": 0,
+    }
+
+
+def decode_message(data: bytes) -> Message[Any]:
+    """`data` as a dramatiq message, a marker message (`undecodable_reason`) when it is not one."""
+    fields = SafeJSONEncoder().decode(data)
+    return Message(**{**fields, "args": tuple(fields["args"])})
+
+
+def undecodable_reason(message: Message[Any]) -> str | None:
+    """Why `message` is a marker of an undecodable payload; None for a real message."""
+    if message.actor_name != UNDECODABLE_ACTOR:
+        return None
+    return str(message.options.get(UNDECODABLE_OPTION, "undecodable"))
+
+
+def dead_letter_reasons_key(queue_name: str) -> str:
+    """The hash of dead-letter reasons (Redis id -> reason) next to a queue's dead letters."""
+    canonical = queue_name.removesuffix(".DQ")
+    return f"{QUEUE_NAMESPACE}:{canonical}.XQ.reasons"
+
+
+class IdentifyingConsumer(_RedisConsumer):
+    """dramatiq's Redis consumer, fetching (id, payload) pairs: see the module docstring."""
+
+    broker: IdentifyingRedisBroker
+
+    def __init__(
+        self, broker: IdentifyingRedisBroker, queue_name: str, prefetch: int, timeout: int
+    ) -> None:
+        super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
+        self._fetch = broker.client.register_script(_FETCH_WITH_IDS)
+
+    def __next__(self) -> Any:
+        try:
+            while True:
+                if self.message_cache:
+                    redis_id, data = self.message_cache.pop(0)
+                    self.misses = 0
+                    message = self._message(redis_id, data)
+                    if message is None:
+                        continue
+                    self.queued_message_ids.add(message.message_id)
+                    return MessageProxy(message)
+                if not self._fill():
+                    self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
+                    time.sleep(backoff_ms / 1000)
+                    return None
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    def _fill(self) -> bool:
+        wanted = self.prefetch - self.outstanding_message_count
+        if wanted <= 0:
+            return False
+        # A fetch of none: dramatiq's heartbeat and (by chance) maintenance, which brings back
+        # the messages of dead workers.
+        self.broker.do_fetch(self.queue_name, 0)
+        namespace = self.broker.namespace
+        queue = f"{namespace}:{self.queue_name}"
+        acks = f"{namespace}:__acks__.{self.broker.broker_id}.{self.queue_name}"
+        flat = self._fetch(keys=[queue, f"{queue}.msgs", acks], args=[wanted])
+        self.message_cache = [(_text(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
+        return bool(self.message_cache)
+
+    def _message(self, redis_id: str, data: bytes | None) -> Message[Any] | None:
+        if data is None:  # the id had no payload: drop it from the ack set
+            self.broker.do_ack(self.queue_name, redis_id)
+            return None
+        message = decode_message(data)
+        reason = undecodable_reason(message)
+        if reason is not None:
+            self.dead_letter(redis_id, reason)
+            return None
+        if message.options.get("redis_message_id") != redis_id:
+            message = message.copy(options={"redis_message_id": redis_id})
+        return message
+
+    def dead_letter(self, redis_id: str, reason: str) -> None:
+        """Move the payload stored under `redis_id` to the dead letters, with its reason."""
+        self.broker.client.hset(dead_letter_reasons_key(self.queue_name), redis_id, reason)
+        self.broker.do_nack(self.queue_name, redis_id)
+        logger.error(
+            "message %s on queue %s moved to the dead letters: %s",
+            redis_id,
+            self.queue_name,
+            reason,
+        )
+
+
+class IdentifyingRedisBroker(RedisBroker):
+    """dramatiq's Redis broker with reviewq's consumer."""
+
+    @property
+    def consumer_class(self) -> type[IdentifyingConsumer]:
+        return IdentifyingConsumer
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
