@@ -8,6 +8,7 @@ same `Report`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import redis
 
 from store import AssignmentRequest, Notification, database
@@ -148,7 +150,8 @@ class ChaosRun:
         self.in_flight_kills = 0
         self.started = time.monotonic()
         self.pg = PrivatePostgres(root / "pg")
-        self.redis = PrivateRedis(root / "redis", durable=plan.redis_volatile_restarts == 0)
+        # durable until a restart without persistence (the last faults) turns it off
+        self.redis = PrivateRedis(root / "redis", durable=True)
         self.smtp = SmtpSink()
         self.nodes: list[WorkerNode] = []
         self.schedulers: Schedulers | None = None
@@ -288,9 +291,19 @@ class ChaosRun:
         if not durable:
             self.redis.durable = False
             shutil.rmtree(self.root / "redis" / "appendonlydir", ignore_errors=True)
-        waiting = self._queued_messages()
-        self.redis.crash_and_restart(self.plan.down_seconds)
-        self.redis_restarted_at = time.time()
+        # hold the workers so that messages wait in Redis when it dies (the producer goes on)
+        paused = [p for node in self.nodes for p in node.worker_processes()]
+        for process in paused:
+            process.suspend()
+        try:
+            time.sleep(self.plan.wave_every + 0.5)
+            waiting = self._queued_messages()
+            self.redis.crash_and_restart(self.plan.down_seconds)
+            self.redis_restarted_at = time.time()
+        finally:
+            for process in paused:
+                with contextlib.suppress(psutil.Error):
+                    process.resume()
         return f"{waiting} messages waiting in Redis"
 
     def _queued_messages(self) -> int:
@@ -376,5 +389,9 @@ def chaos_run(plan: Plan) -> Iterator[ChaosRun]:
 
 
 def run_plan(plan: Plan) -> Report:
+    """Run `plan`; the run's directory (logs, data) is kept only when it found a problem."""
     with chaos_run(plan) as run:
-        return run.run()
+        report = run.run()
+    if not report.problems():
+        shutil.rmtree(report.root, ignore_errors=True)
+    return report
