@@ -34,7 +34,7 @@ def run_once_command(
         str,
         typer.Argument(
             help="expire_batches, send_reminders, notify_managers, "
-            "remind_review_deadlines or sweep_outbox."
+            "remind_review_deadlines, sweep_outbox or redrive_requests."
         ),
     ],
     now: Annotated[str | None, typer.Option("--now", help="The clock, ISO-8601.")] = None,

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     review_deadline_reminder_days: float = Field(
         default=3.0, ge=0, validation_alias=AliasChoices("REVIEWQ_REVIEW_DEADLINE_REMINDER_DAYS")
     )
+    scheduler_redrive_seconds: float = Field(
+        default=30.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_REDRIVE_SECONDS")
+    )
+    request_redrive_after_seconds: float = Field(
+        default=60.0, ge=0, validation_alias=AliasChoices("REVIEWQ_REQUEST_REDRIVE_AFTER_SECONDS")
+    )
     outbox_redrive_after_seconds: float = Field(
         default=120.0, ge=0, validation_alias=AliasChoices("REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS")
     )

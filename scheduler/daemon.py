@@ -48,6 +48,7 @@ def schedule_from_settings(settings: Settings) -> list[ScheduledJob]:
         "send_reminders": settings.scheduler_reminder_seconds,
         "remind_review_deadlines": settings.scheduler_reminder_seconds,
         "sweep_outbox": settings.scheduler_sweep_seconds,
+        "redrive_requests": settings.scheduler_redrive_seconds,
     }
     return [ScheduledJob(name, timedelta(seconds=seconds[name])) for name in JOBS]
 

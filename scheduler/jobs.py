@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from config import Settings
+from store import write_transaction
 from tasks.actors import (
     notify_expired_batches,
     reassign_expired_items,
@@ -27,6 +28,8 @@ from tasks.mail.reminders import (
     reviews_due_for_reminder,
 )
 from tasks.messages import ids_message
+from tasks.producers import redrive_requests as redrive_orphaned_requests
+from workers.message_outbox import record_message, redrive_recorded, send_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class JobOptions:
     chunk_size: int = 100
     review_deadline_within: timedelta = timedelta(days=3)
     redrive_after: timedelta = timedelta(minutes=2)
+    request_redrive_after: timedelta = timedelta(seconds=60)
     sweep_limit: int = 1000
 
     @classmethod
@@ -45,6 +49,7 @@ class JobOptions:
         return cls(
             review_deadline_within=timedelta(days=settings.review_deadline_reminder_days),
             redrive_after=timedelta(seconds=settings.outbox_redrive_after_seconds),
+            request_redrive_after=timedelta(seconds=settings.request_redrive_after_seconds),
         )
 
 
@@ -63,10 +68,18 @@ Job = Callable[[datetime, JobOptions], JobReport]
 
 
 def expire_batches(now: datetime, options: JobOptions) -> JobReport:
-    """Expire overdue batches and their pending items (one statement); enqueue the automatic
-    reassignment of the expired items of calls that enable it, after the commit."""
-    result = expire_overdue_batches(now)
-    messages = enqueue_chunks(reassign_expired_items, result.reassign_item_ids, now, options)
+    """Expire overdue batches and their pending items (one statement); the automatic
+    reassignment of the expired items of calls that enable it is recorded in the message
+    outbox in the same transaction, and sent after the commit (re-driven if that send is lost).
+    """
+    with write_transaction():
+        result = expire_overdue_batches(now)
+        recorded = [
+            record_message(reassign_expired_items, ids_message(chunk, now))
+            for chunk in chunks(result.reassign_item_ids, options)
+        ]
+    send_recorded(recorded)
+    messages = len(recorded)
     return JobReport(
         "expire_batches",
         {
@@ -111,12 +124,23 @@ def sweep_outbox(now: datetime, options: JobOptions) -> JobReport:
     return JobReport("sweep_outbox", {"redriven": len(ids)})
 
 
+def redrive_requests(now: datetime, options: JobOptions) -> JobReport:
+    """Send again the requests left queued or running with no live message, and the recorded
+    messages still unsent, `options.request_redrive_after` after they were written."""
+    requests = redrive_orphaned_requests(
+        now, options.request_redrive_after, limit=options.sweep_limit
+    )
+    messages = redrive_recorded(now, options.request_redrive_after, limit=options.sweep_limit)
+    return JobReport("redrive_requests", {"requests": requests, "messages": messages})
+
+
 JOBS: dict[str, Job] = {
     "expire_batches": expire_batches,
     "send_reminders": send_reminders,
     "notify_managers": notify_managers,
     "remind_review_deadlines": remind_review_deadlines,
     "sweep_outbox": sweep_outbox,
+    "redrive_requests": redrive_requests,
 }
 
 
@@ -127,9 +151,14 @@ def enqueue_chunks(
 
     Called outside any transaction (the rows the ids name are committed already).
     """
-    size = max(options.chunk_size, 1)
     count = 0
-    for start in range(0, len(ids), size):
-        actor.send(ids_message(list(ids[start : start + size]), now, **extra))
+    for chunk in chunks(ids, options):
+        actor.send(ids_message(chunk, now, **extra))
         count += 1
     return count
+
+
+def chunks(ids: Sequence[int], options: JobOptions) -> list[list[int]]:
+    """`ids` in lists of at most `options.chunk_size`."""
+    size = max(options.chunk_size, 1)
+    return [list(ids[start : start + size]) for start in range(0, len(ids), size)]

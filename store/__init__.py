@@ -5,7 +5,7 @@ from store.batches import AssignmentBatch, AssignmentItem, ItemConflict
 from store.calls import Affinity, Call, CallManager, ConflictOfInterest, Proposal, ReviewerPoolEntry
 from store.db import connect_database, database, is_sqlite, write_transaction
 from store.migrations import migrate
-from store.outbox import Notification
+from store.outbox import Notification, OutboundMessage
 from store.people import Reviewer, User
 from store.requests import AssignmentRequest
 from store.reviews import Review, RoundRobinCursor
@@ -22,6 +22,7 @@ __all__ = [
     "ExternalModel",
     "ItemConflict",
     "Notification",
+    "OutboundMessage",
     "Proposal",
     "Review",
     "Reviewer",

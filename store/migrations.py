@@ -16,7 +16,7 @@ from store.batches import AssignmentBatch, AssignmentItem, ItemConflict
 from store.calls import Affinity, Call, CallManager, ConflictOfInterest, Proposal, ReviewerPoolEntry
 from store.clock import utcnow
 from store.db import database, is_sqlite
-from store.outbox import Notification
+from store.outbox import Notification, OutboundMessage
 from store.people import Reviewer, User
 from store.requests import AssignmentRequest
 from store.reviews import Review, RoundRobinCursor
@@ -37,6 +37,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     ItemConflict,
     AssignmentRequest,
     Notification,
+    OutboundMessage,
 ]
 
 # An arbitrary constant: the PostgreSQL advisory lock that serialises migrators.
@@ -64,8 +65,14 @@ def _create_initial_schema() -> None:
     database.create_tables(ALL_MODELS, safe=True)
 
 
+def _create_message_outbox() -> None:
+    # A database made by migration 1 before the table existed lacks it; a newer one has it.
+    database.create_tables([OutboundMessage], safe=True)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _create_initial_schema),
+    Migration(2, "message outbox", _create_message_outbox),
 ]
 
 

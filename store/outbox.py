@@ -1,4 +1,5 @@
-"""The outbox: every e-mail is a row here first, written with the change that causes it."""
+"""The outboxes: every e-mail (`Notification`) and every queue message sent after a commit
+(`OutboundMessage`) is a row here first, written with the change that causes it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from peewee import CharField, DateTimeField, IntegerField, TextField
 
 from store.base import BaseModel
 from store.enums import NotificationKind, NotificationStatus
-from store.fields import EnumField
+from store.fields import EnumField, JSONField
 
 
 class Notification(BaseModel):
@@ -26,3 +27,19 @@ class Notification(BaseModel):
 
     class Meta:
         indexes = ((("status", "claimed_at"), False),)
+
+
+class OutboundMessage(BaseModel):
+    """The message outbox: a queue message written in the transaction of the change that
+    calls for it, sent after the commit (`sent_at`), and sent again by the scheduler's
+    `redrive_requests` while it is not. The actor it names must be safe to run twice."""
+
+    actor_name = CharField(max_length=200)
+    queue_name = CharField(max_length=200)
+    args = JSONField()
+    sent_at = DateTimeField(null=True)
+    attempts = IntegerField(default=0)
+
+    class Meta:
+        table_name = "outbound_message"
+        indexes = ((("sent_at", "created"), False),)

@@ -11,6 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import dramatiq
+import redis
+from dramatiq.errors import BrokerError
+from peewee import InterfaceError, OperationalError
+
 from store import write_transaction
 from store.enums import RequestKind, RequestStatus
 from tasks.errors import RequestFailedInternally
@@ -21,7 +26,7 @@ from tasks.mail.reminders import (
     write_expiry_notices,
     write_review_deadline_reminders,
 )
-from tasks.messages import InvalidScheduledMessageError, parse_ids_message
+from tasks.messages import InvalidScheduledMessageError, parse_ids_message, parse_request_message
 from tasks.requests.handlers import HANDLERS
 from tasks.requests.lifecycle import process_request, record_gave_up
 from workers.broker import actor
@@ -42,6 +47,25 @@ __all__ = [
 REQUEST_MAX_RETRIES = 12
 SCHEDULED_MAX_RETRIES = 12
 DEFAULT_DEADLINE_WITHIN_DAYS = 3
+#: The errors of the infrastructure (database, Redis, network): the only ones worth a retry.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    redis.RedisError,
+    BrokerError,
+    OSError,
+    dramatiq.Retry,
+)
+
+
+def retry_transient(max_retries: int) -> Any:
+    """A `retry_when` for dramatiq's Retries: retry an infrastructure error up to `max_retries`
+    times; any other error (a bug, bad input the lifecycle did not catch) fails at once."""
+
+    def retry_when(retries: int, exception: BaseException) -> bool:
+        return retries < max_retries and isinstance(exception, TRANSIENT_ERRORS)
+
+    return retry_when
 
 
 @actor(queue_name=ASSIGNMENT_QUEUE, max_retries=0)
@@ -55,30 +79,35 @@ def record_request_failure(message_data: dict[str, Any], retry_data: dict[str, A
 REQUEST_ACTOR_OPTIONS: dict[str, Any] = {
     "queue_name": ASSIGNMENT_QUEUE,
     "max_retries": REQUEST_MAX_RETRIES,
+    "retry_when": retry_transient(REQUEST_MAX_RETRIES),
     "on_retry_exhausted": record_request_failure.actor_name,
 }
 #: The options of every actor the scheduler enqueues.
 SCHEDULED_ACTOR_OPTIONS: dict[str, Any] = {
     "queue_name": SCHEDULED_QUEUE,
     "max_retries": SCHEDULED_MAX_RETRIES,
+    "retry_when": retry_transient(SCHEDULED_MAX_RETRIES),
     "throws": (InvalidScheduledMessageError,),
 }
 
 
 @actor(**REQUEST_ACTOR_OPTIONS)
-def assign_reviews(message: dict[str, Any]) -> None:
-    """Run one seeds/004 bulk-assign request; its e-mail goes out after the commit."""
+def assign_reviews(*args: Any, **kwargs: Any) -> None:
+    """Run one seeds/004 bulk-assign request (one message, tasks/messages.py); its e-mail goes
+    out after the commit. Any arguments are accepted, so that wrong ones are recorded on a
+    request row as VALIDATION_ERROR rather than retried."""
     kind = RequestKind.ASSIGN_REVIEWS
-    outcome = process_request(kind, message, HANDLERS[kind])
+    outcome = process_request(kind, parse_request_message(args, kwargs), HANDLERS[kind])
     if outcome is not None and outcome.status == RequestStatus.SUCCEEDED:
         enqueue_deliveries(outcome.notification_ids)
 
 
 @actor(**REQUEST_ACTOR_OPTIONS)
-def generate_assignments(message: dict[str, Any]) -> None:
-    """Run one generate-assignments request (drafts only: no e-mail)."""
+def generate_assignments(*args: Any, **kwargs: Any) -> None:
+    """Run one generate-assignments request (drafts only: no e-mail); arguments as
+    `assign_reviews`."""
     kind = RequestKind.GENERATE_ASSIGNMENTS
-    process_request(kind, message, HANDLERS[kind])
+    process_request(kind, parse_request_message(args, kwargs), HANDLERS[kind])
 
 
 @actor(**SCHEDULED_ACTOR_OPTIONS)

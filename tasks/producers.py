@@ -1,24 +1,36 @@
-"""What a Python producer calls: record the request, then enqueue it (never in a transaction).
+"""What a Python producer calls: record the request, then enqueue it (never in a transaction);
+and the redrive of requests whose message was lost.
 
 The same idempotency key returns the first request. A known request that has not finished is
 sent again: harmless, since a request runs once, and it recovers a send that was lost after the
 row was written.
+
+`redrive_requests` (the scheduler's job of the same name) sends again every request still
+`queued`, or `running`, some time after it was written or started, that has no live message:
+none of the messages waiting, delayed or being worked on in the `assignments` queue names it
+(by request id or idempotency key; workers/admin.py's `live_messages`). A request whose worker
+was SIGKILLed still has a live message (in the dead worker's ack set, until the broker's
+maintenance requeues it), so it is left to the broker; one whose message never reached Redis,
+or was lost with a Redis that keeps nothing on disk, is sent again.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
 from dramatiq.errors import BrokerError
 
 from store import AssignmentRequest
-from store.enums import FINISHED_REQUEST_STATUSES, RequestKind
+from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from tasks.actors import assign_reviews, generate_assignments
 from tasks.errors import BrokerUnavailable
-from tasks.messages import message_for
+from tasks.messages import message_for, refs_of, request_refs
 from tasks.requests.lifecycle import submit_request
-from workers.broker import LazyActor
+from workers.admin import live_messages
+from workers.broker import LazyActor, get_broker
+from workers.redis_keys import ASSIGNMENT_QUEUE
 
 ACTORS: dict[RequestKind, LazyActor[..., None]] = {
     RequestKind.ASSIGN_REVIEWS: assign_reviews,
@@ -82,3 +94,36 @@ def enqueue_generate(
         idempotency_key=idempotency_key,
         requested_by=requested_by,
     )
+
+
+def redrive_requests(now: datetime, older_than: timedelta, *, limit: int = 1000) -> int:
+    """Send again each unfinished request with no live message (module docstring) that was
+    written, or started, at least `older_than` before `now`; returns how many were sent."""
+    due = now - older_than
+    waiting = (AssignmentRequest.status == RequestStatus.QUEUED) & (
+        AssignmentRequest.created <= due
+    )
+    running = (AssignmentRequest.status == RequestStatus.RUNNING) & (
+        AssignmentRequest.started_at <= due
+    )
+    candidates = list(
+        AssignmentRequest.select()
+        .where(waiting | running)
+        .order_by(AssignmentRequest.id)
+        .limit(limit)
+    )
+    if not candidates:
+        return 0
+    live: set[str] = set()
+    for message in live_messages(get_broker(), ASSIGNMENT_QUEUE):
+        live |= request_refs(message.args)
+    orphans = [r.id for r in candidates if not refs_of(r) & live]
+    sent = 0
+    # Read again after Redis: a request that finished meanwhile (and was acknowledged) is done.
+    for request in AssignmentRequest.select().where(
+        AssignmentRequest.id.in_(orphans),
+        AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
+    ):
+        ACTORS[request.kind].send(message_for(request))
+        sent += 1
+    return sent

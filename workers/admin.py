@@ -5,13 +5,16 @@ Not a use case: nothing here touches the store. Keys come from workers/redis_key
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
 import redis
+from dramatiq import Message
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
 
 from workers.redis_keys import QUEUES, dq_name, queue_key, xq_name
 from workers.wire import dead_letter_reasons_key, decode_message, undecodable_reason
@@ -38,6 +41,24 @@ def queue_depths(client: redis.Redis, queues: Sequence[str] = QUEUES) -> list[Qu
             )
         )
     return out
+
+
+def live_messages(broker: dramatiq.Broker, queue: str) -> Iterator[Message[Any]]:
+    """Every message of `queue` that is waiting, delayed (retry backoff) or being worked on
+    (fetched, not yet acknowledged: a dead worker's too, until maintenance requeues it).
+
+    On Redis these are the entries of the queue's and the delay queue's message hashes, read
+    in pages; dead letters are not included.
+    """
+    if isinstance(broker, RedisBroker):
+        for name in (queue, dq_name(queue)):
+            for _redis_id, data in broker.client.hscan_iter(f"{queue_key(name)}.msgs", count=500):
+                yield decode_message(_as_bytes(data))
+    elif isinstance(broker, StubBroker):
+        for name in (queue, dq_name(queue)):
+            if name in broker.queues:
+                for data in list(broker.queues[name].queue):
+                    yield decode_message(_as_bytes(data))
 
 
 @dataclass(frozen=True)

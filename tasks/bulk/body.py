@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
+from store.clock import to_naive_utc
 from store.enums import Priority
 from tasks.errors import InvalidStrategy, ValidationFailed, pydantic_errors
 
@@ -83,6 +84,16 @@ class AssignReviewsBody(BaseModel):
     notifyReviewers: bool = True  # noqa: N815
 
     _unique = field_validator("reviewIds")(_no_duplicates)
+
+    @field_validator("deadline")
+    @classmethod
+    def _in_utc_range(cls, value: datetime | None) -> datetime | None:
+        if value is not None:
+            try:
+                to_naive_utc(value)
+            except OverflowError:
+                raise ValueError("out of range once converted to UTC") from None
+        return value
 
 
 def parse_assign_request(raw: Any) -> tuple[AssignReviewsBody, Strategy]:

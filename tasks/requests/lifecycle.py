@@ -4,6 +4,11 @@ A message is `{"request": BODY, "request_id": UUID?, "idempotency_key": STR?}`
 (tasks/messages.py). The request row is found by id, else by idempotency key, else created, so a
 producer in any language needs only the message. A finished request is never run again: a
 redelivered or duplicate message changes nothing and the first result stands.
+
+Input errors fail once, at once, as VALIDATION_ERROR on a request row: a message that is not an
+envelope gets a failed row of its own; an envelope whose body cannot be stored fails its own
+row; a value the handler or the database refuses (INPUT_ERRORS) fails the row too. Only the
+other errors (the database or Redis down) propagate, for the actor to be retried.
 """
 
 from __future__ import annotations
@@ -16,18 +21,21 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from peewee import IntegrityError
+from peewee import DataError, IntegrityError
 from pydantic import ValidationError
 
 from store import AssignmentRequest, database, write_transaction
 from store.clock import utcnow
 from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from store.locks import locked
-from tasks.errors import ReviewqError, ValidationFailed, pydantic_errors
-from tasks.messages import RequestEnvelope
+from tasks.errors import ReviewqError, ValidationFailed
+from tasks.messages import RequestEnvelope, RequestMessage, parse_request_message
 from tasks.results import StoredAnswer
 
 Handler = Callable[..., StoredAnswer]  # (raw body, *, request_uuid, now)
+#: What a handler raises for a value it (or the database) cannot take: the caller's input,
+#: never worth a retry (a NUL psycopg2 refuses, an instant past year 9999, a number too big).
+INPUT_ERRORS = (DataError, ValueError, OverflowError, UnicodeError)
 
 
 @dataclass(frozen=True)
@@ -63,19 +71,26 @@ def submit_request(
     return request, True
 
 
-def process_request(kind: RequestKind, message: Any, handler: Handler) -> Outcome | None:
+def process_request(
+    kind: RequestKind, message: RequestMessage | Any, handler: Handler
+) -> Outcome | None:
     """Run one request message exactly once in effect; None when it had already finished.
 
-    Validation failures and domain errors are recorded on the request (never retried);
-    transient errors (database down) propagate so that the actor is retried.
+    `message` is the actor's checked arguments (tasks.messages.parse_request_message), or the
+    one raw message. Validation failures and domain errors are recorded on the request (never
+    retried); transient errors (database down) propagate so that the actor is retried.
     """
-    try:
-        envelope = RequestEnvelope.model_validate(message)
-    except ValidationError as exc:
-        return _record_malformed(kind, message, ValidationFailed(pydantic_errors(exc)))
+    if not isinstance(message, RequestMessage):
+        message = parse_request_message((message,), {})
+    envelope = message.envelope
+    if envelope is None:
+        assert message.error is not None
+        return _record_malformed(kind, message.raw, message.error)
     request = _find_or_create(kind, envelope)
     if request.status in FINISHED_REQUEST_STATUSES:
         return None
+    if message.error is not None:
+        return _fail_at_once(request.id, message.error)
     AssignmentRequest.update(
         status=RequestStatus.RUNNING,
         started_at=utcnow(),
@@ -99,8 +114,30 @@ def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
         except ReviewqError as exc:
             _finish(request, RequestStatus.FAILED, exc.body(), exc.http_status, now)
             return Outcome(RequestStatus.FAILED, [])
+        except INPUT_ERRORS as exc:
+            error = ValidationFailed([{"field": "request", "message": _refused(exc)}])
+            _finish(request, RequestStatus.FAILED, error.body(), error.http_status, now)
+            return Outcome(RequestStatus.FAILED, [])
         _finish(request, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
         return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
+
+
+def _refused(exc: Exception) -> str:
+    return f"holds a value that cannot be stored ({type(exc).__name__})"
+
+
+def _fail_at_once(request_id: int, error: ValidationFailed) -> Outcome | None:
+    """Record an input error on the request; None when it had finished already."""
+    with write_transaction():
+        request = locked(AssignmentRequest.select().where(AssignmentRequest.id == request_id)).get()
+        if request.status in FINISHED_REQUEST_STATUSES:
+            return None
+        now = utcnow()
+        AssignmentRequest.update(started_at=now, attempts=AssignmentRequest.attempts + 1).where(
+            AssignmentRequest.id == request_id
+        ).execute()
+        _finish(request, RequestStatus.FAILED, error.body(), error.http_status, now)
+    return Outcome(RequestStatus.FAILED, [])
 
 
 def _finish(
