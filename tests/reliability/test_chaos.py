@@ -66,7 +66,6 @@ def test_worker_kills_leader_kills_a_postgres_crash_and_a_durable_redis_restart(
     assert report.recovered_in_s is not None and report.recovered_in_s <= 60
 
 
-@pytest.mark.xfail(reason="until h2's redrive_requests (#12 defect 2) is merged")
 def test_a_redis_restart_without_persistence_loses_nothing_accepted() -> None:
     """Redis keeps nothing on disk: what waited in its queues is re-driven from the store."""
     report = run_plan(Plan(worker_kills=0, leader_kills=0, redis_volatile_restarts=1, time_cap=300))
