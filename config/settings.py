@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         default=60.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_NOTICE_SECONDS")
     )
     scheduler_sweep_seconds: float = Field(
-        default=30.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_SWEEP_SECONDS")
+        default=10.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_SWEEP_SECONDS")
     )
     scheduler_lease_seconds: float = Field(
         default=15.0, gt=0, validation_alias=AliasChoices("REVIEWQ_SCHEDULER_LEASE_SECONDS")
@@ -61,7 +61,12 @@ class Settings(BaseSettings):
         default=60.0, ge=0, validation_alias=AliasChoices("REVIEWQ_REQUEST_REDRIVE_AFTER_SECONDS")
     )
     outbox_redrive_after_seconds: float = Field(
-        default=120.0, ge=0, validation_alias=AliasChoices("REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS")
+        default=20.0, ge=0, validation_alias=AliasChoices("REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS")
+    )
+    # Above the delivery actor's time limit (workers/delivery.py), or a live delivery's row
+    # could be taken back and sent twice.
+    outbox_stale_claim_seconds: float = Field(
+        default=30.0, ge=25, validation_alias=AliasChoices("REVIEWQ_OUTBOX_STALE_CLAIM_SECONDS")
     )
 
     @property

@@ -40,7 +40,7 @@ class JobOptions:
 
     chunk_size: int = 100
     review_deadline_within: timedelta = timedelta(days=3)
-    redrive_after: timedelta = timedelta(minutes=2)
+    redrive_after: timedelta = timedelta(seconds=20)
     request_redrive_after: timedelta = timedelta(seconds=60)
     sweep_limit: int = 1000
 

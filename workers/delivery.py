@@ -3,8 +3,12 @@
 Safe to run twice, or concurrently, for one row:
 
 1. claim: one conditional UPDATE turns the row `pending` -> `sending` (attempts + 1,
-   claimed_at = now). It also takes back a row left in `sending` for longer than STALE_CLAIM,
-   whose worker died. When nothing is claimed the row is sent, failed or in flight: return.
+   claimed_at = now). It also takes back a row left in `sending` for longer than the stale
+   claim (`REVIEWQ_OUTBOX_STALE_CLAIM_SECONDS`, 30 s), whose worker died. The stale claim stays
+   above the actor's time limit (20 s; the SMTP timeout is 10 s per operation), so a live
+   delivery is never taken back, and short enough that with the scheduler's sweep (every
+   10 s) a crashed worker's mail goes out within a minute of recovery. When nothing is
+   claimed the row is sent, failed or in flight: return.
 2. send through the transport (SMTP, or the `.eml` drop).
 3. mark it `sent`, only while our claim holds (same attempts count: the claim's fencing token).
 
@@ -14,7 +18,7 @@ refuses the recipient for good, the row is `failed` and the message fails withou
 
 The one at-most-once gap: if the process dies (or the database becomes unreachable) after the
 SMTP server accepted the message and before the mark commits, the row stays `sending`, is
-reclaimed after STALE_CLAIM, and the mail goes out a second time. The second copy carries the
+reclaimed after the stale claim, and the mail goes out a second time. The second copy carries the
 same Message-ID (derived from the row's uuid), so it is recognisable. The window is the one
 short UPDATE that follows the accept.
 
@@ -49,8 +53,9 @@ from workers.redis_keys import MAIL_QUEUE
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 15
-STALE_CLAIM = timedelta(minutes=10)  # far above the actor's time limit and the SMTP timeout
-ACTOR_TIME_LIMIT_MS = 5 * 60_000
+#: The default stale claim (settings.outbox_stale_claim_seconds): above the actor's time limit.
+STALE_CLAIM = timedelta(seconds=30)
+ACTOR_TIME_LIMIT_MS = 20_000
 MIN_RETRY_DELAY = timedelta(seconds=10)
 MAX_RETRY_DELAY = timedelta(hours=1)
 LAST_ERROR_MAX_CHARS = 1000
@@ -122,7 +127,7 @@ def claim_notification(notification_id: int, now: datetime) -> Claim | None:
     """Take the row for this run with one conditional UPDATE; None when it is not claimable."""
     claimable = (Notification.status == NotificationStatus.PENDING) | (
         (Notification.status == NotificationStatus.SENDING)
-        & (Notification.claimed_at < now - STALE_CLAIM)
+        & (Notification.claimed_at < now - stale_claim())
     )
     query = (
         Notification.update(
@@ -138,6 +143,11 @@ def claim_notification(notification_id: int, now: datetime) -> Claim | None:
     if not rows:
         return None
     return Claim(notification_id, int(rows[0].attempts), rows[0])
+
+
+def stale_claim() -> timedelta:
+    """How long a `sending` row's claim holds before another run may take the row back."""
+    return timedelta(seconds=get_settings().outbox_stale_claim_seconds)
 
 
 def retry_delay(attempts: int) -> timedelta:

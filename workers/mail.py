@@ -26,7 +26,7 @@ from config import Settings
 from store.clock import utcnow
 from store.outbox import Notification
 
-DEFAULT_SMTP_TIMEOUT_S = 30.0
+DEFAULT_SMTP_TIMEOUT_S = 10.0  # per socket operation; well inside the delivery time limit
 SMTP_DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 FALLBACK_MESSAGE_ID_DOMAIN = "reviewq.invalid"
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})

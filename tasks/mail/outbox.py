@@ -33,15 +33,16 @@ from store.clock import to_naive_utc
 from store.db import database
 from store.enums import NotificationKind, NotificationStatus
 from store.outbox import Notification
-from workers.delivery import STALE_CLAIM, deliver_notification, notification_pk
+from workers.delivery import deliver_notification, notification_pk, stale_claim
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 SUBJECT_MAX_CHARS = 200
 NAME_MAX_CHARS = 300
 ADDRESS_MAX_CHARS = 320
 DEDUPE_KEY_MAX_CHARS = 255  # the column's width
-#: how long a pending row waits for its own enqueue and dramatiq's retries before a sweep
-REDRIVE_GRACE = timedelta(minutes=2)
+#: how long a pending row waits for its own enqueue before a sweep sends it (the default of
+#: REVIEWQ_OUTBOX_REDRIVE_AFTER_SECONDS)
+REDRIVE_GRACE = timedelta(seconds=20)
 
 
 class OutboxError(Exception):
@@ -279,9 +280,10 @@ def redrivable_notification_ids(
     """Ids a sweep should enqueue again: rows left pending or stuck in sending.
 
     Pending rows count once their next attempt (or, never tried, their creation) is
-    `older_than` in the past, which leaves the normal enqueue and dramatiq's own retry time to
-    act first; `sending` rows count once their claim is older than STALE_CLAIM. Enqueueing a
-    row twice is harmless: only one run claims it.
+    `older_than` in the past, which leaves the normal enqueue time to act first (a row whose
+    delivery failed waits for its `next_attempt_at` too); `sending` rows count once their claim
+    is stale (workers.delivery.stale_claim). Enqueueing a row twice is harmless: only one run
+    claims it.
     """
     due = now - older_than
     next_at = Notification.next_attempt_at
@@ -290,7 +292,7 @@ def redrivable_notification_ids(
         | (next_at.is_null() & (Notification.created <= due))
     )
     stuck = (Notification.status == NotificationStatus.SENDING) & (
-        Notification.claimed_at < now - STALE_CLAIM
+        Notification.claimed_at < now - stale_claim()
     )
     query = (
         Notification.select(notification_pk)

@@ -181,7 +181,7 @@ def test_a_row_in_sending_within_the_threshold_is_left_to_its_worker(
 ) -> None:
     notification_id = queue_one(db)
     Notification.update(
-        status=NotificationStatus.SENDING, attempts=1, claimed_at=utcnow() - timedelta(minutes=1)
+        status=NotificationStatus.SENDING, attempts=1, claimed_at=utcnow() - STALE_CLAIM / 2
     ).where(Notification.id == notification_id).execute()
     assert deliver(notification_id) == DeliveryOutcome.NOT_CLAIMED
     assert smtp.handler.messages == []
@@ -239,7 +239,7 @@ def test_the_sweep_finds_rows_left_pending_or_stuck_and_nothing_else(db: Databas
     set_row("due", created=an_hour_ago, next_attempt_at=now - timedelta(minutes=5))
     set_row("later", created=an_hour_ago, next_attempt_at=now + timedelta(minutes=5))
     set_row("stuck", status=NotificationStatus.SENDING, claimed_at=now - 2 * STALE_CLAIM)
-    set_row("busy", status=NotificationStatus.SENDING, claimed_at=now - timedelta(minutes=1))
+    set_row("busy", status=NotificationStatus.SENDING, claimed_at=now - STALE_CLAIM / 2)
     set_row("sent", created=an_hour_ago, status=NotificationStatus.SENT)
     set_row("failed", created=an_hour_ago, status=NotificationStatus.FAILED)
 
