@@ -7,7 +7,8 @@
 
 It starts a private PostgreSQL cluster, a private Redis (append-only, fsync always, until the
 restarts without persistence, which come last), a real SMTP server, `--nodes` worker nodes
-through the supervisor (`reviewq worker`) and two schedulers, all under /tmp/h3/ (or --root) on
+through the supervisor (`reviewq worker`) and two schedulers, each in a fresh directory under
+--root (default REVIEWQ_CHAOS_ROOT, else the temp dir; kept only if the run found a problem), on
 free ports. A producer keeps sending waves of overlapping pools whose caps bind (more reviews
 asked than slots) while the faults are injected one after another, `--fault-every` seconds
 apart: worker SIGKILLs (while messages are in flight), scheduler leader SIGKILLs (on a fire
@@ -47,7 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wave-every", type=float, default=2.0, help="seconds between waves")
     parser.add_argument("--time-cap", type=float, default=1500.0, help="seconds, in all")
     parser.add_argument("--recovery-cap", type=float, default=150.0)
-    parser.add_argument("--root", type=Path, default=Path("/tmp/h3"))
+    parser.add_argument(
+        "--root", type=Path, help="where the run's directory goes (REVIEWQ_CHAOS_ROOT, else /tmp)"
+    )
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, help="compare with figures saved by --save")
     return parser.parse_args(argv)

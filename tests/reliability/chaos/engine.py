@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -370,14 +371,19 @@ class ChaosRun:
         return None
 
 
+def default_root() -> Path:
+    """Where runs make their directories: REVIEWQ_CHAOS_ROOT, else the system's temp dir."""
+    return Path(os.environ.get("REVIEWQ_CHAOS_ROOT") or tempfile.gettempdir())
+
+
 @contextmanager
 def chaos_run(plan: Plan) -> Iterator[ChaosRun]:
-    """A started run under `plan.root` (a fresh directory of /tmp/h3/ by default), stopped
+    """A started run in a fresh directory of `plan.root` (default_root() by default), stopped
     and (when it passed) removed on exit; the broker and database of the caller come back."""
     from workers.broker import get_broker, set_broker
 
     previous = get_broker()
-    base = plan.root or Path("/tmp/h3")
+    base = plan.root or default_root()
     base.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="chaos-", dir=base))
     root.chmod(0o755)
