@@ -109,9 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     current = figures(report)
     if report.problems():
         print(f"FAILED: {report.problems()}")
-        for name, examples in report.tally.details.items():
-            if examples:
-                print(f"  {name}: {examples}")
+    for name, examples in report.tally.details.items():
+        if examples:
+            print(f"  {name}: {examples}")
     if args.baseline:
         baseline = json.loads(args.baseline.read_text())
         changes = compare(current, baseline)

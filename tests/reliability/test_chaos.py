@@ -36,7 +36,6 @@ def assert_clean(report: Report) -> None:
     assert tally.mail_delivered >= tally.mail_expected > 0
 
 
-@pytest.mark.xfail(reason="until h2's fix of #12 defect 9 (mail stuck in sending) is merged")
 def test_worker_kills_leader_kills_a_postgres_crash_and_a_durable_redis_restart() -> None:
     report = run_plan(
         Plan(
@@ -59,7 +58,7 @@ def test_worker_kills_leader_kills_a_postgres_crash_and_a_durable_redis_restart(
     assert report.kills_with_messages_in_flight >= 1, "no kill hit a message: proves nothing"
     assert report.tally.batches_expired > 0
     # the long-lived producer saw Redis (or PostgreSQL) refuse, retried, and went on after it
-    assert report.producer_errors, "no enqueue was refused during the outages"
+    assert report.producer_errors.get("BrokerUnavailable"), "Redis never refused an enqueue"
     assert report.accepted_after_redis_restart > 0
     restart = next(f for f in report.faults if f.kind == REDIS_DURABLE)
     assert not restart.note.startswith("0 "), "nothing waited in Redis: proves nothing"

@@ -151,6 +151,9 @@ def test_mail_sent_twice_through_smtp_is_a_duplicate_and_mail_never_sent_stays_l
         [], sink.log.snapshot(), [Fault("kill", first + 0.5, first + 1)], until=utcnow()
     )
     assert (windowed.mail_duplicated, windowed.mail_duplicated_in_window) == (0, 1)
+    # a fault that cannot come between an accept and its mark excuses nothing
+    leader = Fault("leader", first + 0.5, first + 1, interrupts_delivery=False)
+    assert count([], sink.log.snapshot(), [leader], until=utcnow()).mail_duplicated == 1
 
 
 def test_mail_later_than_a_minute_after_recovery_is_late(pg_db: Database) -> None:

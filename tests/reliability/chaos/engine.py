@@ -244,7 +244,8 @@ class ChaosRun:
         }
         injected = time.time()
         note = actions[kind]()
-        self.faults.append(Fault(kind, injected, time.time(), note))
+        interrupts = kind in (WORKER_KILL, POSTGRES_CRASH)
+        self.faults.append(Fault(kind, injected, time.time(), note, interrupts_delivery=interrupts))
 
     def kill_worker(self) -> str:
         self.wait_for(lambda: any(n.is_up() for n in self.nodes), 90, "a node to kill")

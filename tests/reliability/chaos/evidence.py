@@ -58,6 +58,8 @@ class Fault:
     injected: float
     recovered: float
     note: str = ""
+    #: it can fall between an SMTP accept and the mark (a worker dies, the database goes)
+    interrupts_delivery: bool = True
 
 
 @dataclass
@@ -293,11 +295,14 @@ def _count_mail(
     for key, copies in delivered.items():
         if len(copies) > 1:
             first = copies[0].at
-            near = any(
-                first - WINDOW_BEFORE_SECONDS <= f.injected <= first + WINDOW_AFTER_SECONDS
+            near = [
+                f.kind
                 for f in faults
-            )
-            (in_window if near else duplicated).append(f"{key} x{len(copies)}")
+                if f.interrupts_delivery
+                and first - WINDOW_BEFORE_SECONDS <= f.injected <= first + WINDOW_AFTER_SECONDS
+            ]
+            line = f"{key} x{len(copies)}" + (f" ({near[0]})" if near else "")
+            (in_window if near else duplicated).append(line)
         if key in created_at:
             lateness = copies[0].at - up_after(created_at[key], faults)
             tally.mail_worst_lateness_s = max(tally.mail_worst_lateness_s, round(lateness, 1))
@@ -307,6 +312,7 @@ def _count_mail(
     tally.mail_duplicated_in_window = len(in_window)
     tally.mail_late = len(late)
     tally.details["mail_duplicated"] = duplicated[:10]
+    tally.details["mail_duplicated_in_window"] = in_window[:10]
     tally.details["mail_late"] = late[:10]
 
 
