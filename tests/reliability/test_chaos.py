@@ -14,9 +14,9 @@ from tests.reliability.chaos.engine import (
     REDIS_VOLATILE,
     WORKER_KILL,
     Plan,
-    Report,
     run_plan,
 )
+from tests.reliability.chaos.report import Report
 from tests.reliability.chaos.services import postgres_available
 
 pytestmark = [

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from peewee import Database, DatabaseError
 
-from store import AssignmentRequest, Notification, database, write_transaction
+from store import AssignmentRequest, Notification, database
 from store.clock import utcnow
-from store.enums import NotificationKind, RequestKind
+from store.enums import RequestKind
 from store.workload import workloads
-from tasks.mail.outbox import queue_email
 from tasks.messages import message_for
 from tasks.requests.handlers import HANDLERS
 from tasks.requests.lifecycle import process_request, submit_request
 from tests.builders import run_at_once
+from tests.factories import make_deadline_email
 from tests.reliability.chaos.evidence import Fault, count, install_audit, up_after
 from tests.reliability.chaos.load import WaveShape, build_wave
 from tests.reliability.chaos.services import Delivery, SmtpSink
@@ -108,22 +108,8 @@ def test_a_request_never_enqueued_is_lost(pg_db: Database) -> None:
 
 
 def queue_one(key: str) -> Notification:
-    with write_transaction():
-        notification_id = queue_email(
-            NotificationKind.REVIEW_DEADLINE,
-            recipient="r@example.org",
-            recipient_name="R",
-            template="review_deadline",
-            context={
-                "proposal_title": "P",
-                "review_id": "rev",
-                "priority": "normal",
-                "deadline": utcnow() + timedelta(days=1),
-                "link": "http://localhost/reviews/rev",
-            },
-            dedupe_key=key,
-        )
-    return Notification.get_by_id(notification_id)
+    found: Notification = Notification.get_by_id(make_deadline_email(key))
+    return found
 
 
 def test_mail_sent_twice_through_smtp_is_a_duplicate_and_mail_never_sent_stays_left(

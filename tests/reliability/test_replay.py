@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from tasks.producers import enqueue_assign_reviews
 from tests.builders import PG_URL, REDIS_URL, stop_process_group
 from tests.reliability.chaos.load import WaveShape, build_wave
 from tests.reliability.chaos.recorder import install, recorded, replay
-from tests.reliability.chaos.services import ROOT, SmtpSink
+from tests.reliability.chaos.services import ROOT, SmtpSink, start_scheduler
 from workers.redis_keys import QUEUES, queue_key
 from workers.supervisor import DRAMATIQ_MODULES
 
@@ -54,19 +55,18 @@ def system(
     }
     worker = [sys.executable, "-m", "dramatiq", *DRAMATIQ_MODULES]
     worker += ["tests.reliability.chaos.record_all", "--processes", "1", "--threads", "4"]
-    started = []
-    for name, command in (("worker", worker), ("scheduler", [sys.executable, "-c", SCHEDULER])):
-        with (tmp_path / f"{name}.log").open("wb") as log:
-            started.append(
-                subprocess.Popen(
-                    command,
-                    cwd=ROOT,
-                    env={**os.environ, **env},
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
+    with (tmp_path / "worker.log").open("wb") as log:
+        started = [
+            subprocess.Popen(
+                worker,
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            ),
+            start_scheduler(env, tmp_path / "scheduler.log", ("-c", SCHEDULER)),
+        ]
     install()  # this process's producer records too
     yield sink, started
     for proc in started:
@@ -102,7 +102,10 @@ def test_every_message_delivered_twice_leaves_the_state_of_one_delivery(
     system: tuple[SmtpSink, list[subprocess.Popen[bytes]]], redis_client: Any
 ) -> None:
     sink, (worker, scheduler) = system
-    shape = WaveShape(reviewers=4, cap=2, requests=6, reviews_per_request=2, batches=2)
+    # the batches expire late enough for a reminder first, even while the scheduler boots
+    shape = WaveShape(
+        reviewers=4, cap=2, requests=6, reviews_per_request=2, expire_after=timedelta(seconds=10)
+    )
     ids = []
     for number in range(2):
         for key, body in build_wave(number, shape):

@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ from store import AssignmentRequest, Notification, database
 from store.db import connect_database
 from store.enums import FINISHED_REQUEST_STATUSES, NotificationStatus
 from store.migrations import migrate
-from tests.reliability.chaos.evidence import Fault, Tally, as_naive_utc, count, install_audit
+from tests.reliability.chaos.evidence import Fault, as_naive_utc, count, install_audit
 from tests.reliability.chaos.load import Producer, WaveShape
+from tests.reliability.chaos.report import Report
 from tests.reliability.chaos.services import (
     PrivatePostgres,
     PrivateRedis,
@@ -82,63 +82,6 @@ class Plan:
                     order.append(kind)
                     counts[kind] = left - 1
         return order + [REDIS_VOLATILE] * self.redis_volatile_restarts
-
-
-@dataclass
-class Report:
-    faults: list[Fault]
-    tally: Tally
-    seconds: float
-    waves: int
-    producer_errors: dict[str, int]
-    accepted_after_redis_restart: int
-    kills_with_messages_in_flight: int
-    recovered_in_s: float | None
-    root: Path
-    skipped: list[str] = field(default_factory=list)
-
-    def injected(self) -> Counter[str]:
-        return Counter(f.kind for f in self.faults)
-
-    def problems(self) -> dict[str, int]:
-        found = self.tally.problems()
-        if self.recovered_in_s is None:
-            found["not_recovered"] = 1
-        return found
-
-    def table(self) -> str:
-        t = self.tally
-        lines = [f"chaos run: {self.seconds:.0f} s, {self.waves} waves, {t.requests} requests"]
-        lines += [f"  {'fault injected':40} {'count':>6}"]
-        lines += [f"  {kind:40} {n:>6}" for kind, n in sorted(self.injected().items())]
-        in_flight = self.kills_with_messages_in_flight
-        lines += [f"  {'(worker kills with messages in flight)':40} {in_flight:>6}"]
-        rows = [
-            ("lost requests", t.lost),
-            ("failed requests", t.failed),
-            ("reviews assigned twice", t.duplicated),
-            ("reviewers over capacity", t.over_capacity),
-            ("mail missing", t.mail_missing),
-            ("mail duplicated", t.mail_duplicated),
-            ("mail late (> 60 s after recovery)", t.mail_late),
-            ("outbox rows left pending/sending", t.outbox_left),
-            ("overdue batches not expired", t.expiry_lost),
-        ]
-        lines += [f"  {'outcome':40} {'count':>6}"]
-        lines += [f"  {name:40} {value:>6}" for name, value in rows]
-        lines += [
-            f"  evidence: {t.reviews_assigned} reviews assigned, {t.reviewers_at_cap} reviewers"
-            f" at cap, {t.capacity_refusals} refusals for capacity, {t.mail_delivered} mail keys"
-            f" delivered of {t.mail_expected} expected (+{t.mail_duplicated_in_window} in the"
-            f" documented window), worst mail lateness {t.mail_worst_lateness_s} s,"
-            f" {t.batches_expired} batches expired",
-            f"  producer: errors retried {dict(self.producer_errors)},"
-            f" {self.accepted_after_redis_restart} accepted after a Redis restart",
-            f"  recovered in {self.recovered_in_s} s after the last fault; logs in {self.root}",
-        ]
-        if self.skipped:
-            lines.append(f"  skipped: {', '.join(self.skipped)}")
-        return "\n".join(lines)
 
 
 class ChaosRun:
@@ -271,6 +214,7 @@ class ChaosRun:
     def kill_leader(self) -> str:
         assert self.schedulers is not None
         schedulers, client = self.schedulers, self.client()
+        restarted = schedulers.ensure(2)  # a standby that died booting is started again
         self.wait_for(lambda: schedulers.leader_pid(client) is not None, 30, "a leader")
         leader = schedulers.leader_pid(client)
         if leader is None:
@@ -282,8 +226,8 @@ class ChaosRun:
         self.wait_for(
             lambda: schedulers.leader_pid(client) not in (None, leader), 30, "a new leader"
         )
-        schedulers.start_one()  # two schedulers again
-        return f"pid {leader}"
+        restarted += schedulers.ensure(2)  # two schedulers again
+        return f"pid {leader}; {restarted} schedulers started"
 
     def crash_postgres(self) -> str:
         self.pg.crash()
@@ -353,6 +297,8 @@ class ChaosRun:
     def recover(self) -> float | None:
         """Seconds from the last fault's recovery until every request finished and the outbox
         drained; None if that did not happen within `recovery_cap`."""
+        if self.schedulers is not None:
+            self.schedulers.ensure(2)
         ids = [a.request_id for a in self.producer.accepted]
         back = max((f.recovered for f in self.faults), default=time.time())
 

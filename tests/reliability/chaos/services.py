@@ -27,7 +27,7 @@ from typing import Any
 import psutil
 import redis
 
-from tests.builders import free_port
+from tests.builders import free_port, stop_process_group
 from workers.embedded_redis import EmbeddedRedis
 from workers.redis_keys import SCHEDULER_LEADER_KEY
 
@@ -239,7 +239,7 @@ class WorkerNode:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            stop_group(self.proc)
+            stop_process_group(self.proc, timeout=30)
 
 
 def _is_live_dramatiq(process: psutil.Process) -> bool:
@@ -259,17 +259,18 @@ class Schedulers:
     started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_one(self) -> subprocess.Popen[bytes]:
-        with _log_file(self.root, f"scheduler-{len(self.started)}") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "scheduler"],
-                cwd=ROOT,
-                env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_scheduler(self.env, self.root / f"scheduler-{len(self.started)}.log")
         self.started.append(proc)
         return proc
+
+    def ensure(self, count: int = 2) -> int:
+        """Start schedulers until `count` are alive, as a process manager restarts one that
+        exited (a scheduler that boots while PostgreSQL is down exits); how many it started."""
+        started = 0
+        while len(self.alive()) < count:
+            self.start_one()
+            started += 1
+        return started
 
     def alive(self) -> list[subprocess.Popen[bytes]]:
         return [p for p in self.started if p.poll() is None]
@@ -287,16 +288,19 @@ class Schedulers:
 
     def stop(self) -> None:
         for proc in self.alive():
-            stop_group(proc)
+            stop_process_group(proc, timeout=30)
 
 
-def stop_group(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGTERM the process group `proc` leads; SIGKILL it if it is not gone in `timeout`."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
+def start_scheduler(
+    env: dict[str, str], log_path: Path, command: tuple[str, ...] = ("-m", "scheduler")
+) -> subprocess.Popen[bytes]:
+    """A scheduler process (`python -m scheduler`, or `command`) in a session of its own."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, *command],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
