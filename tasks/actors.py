@@ -11,11 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import dramatiq
-import redis
-from dramatiq.errors import BrokerError
-from peewee import InterfaceError, OperationalError
-
 from store import write_transaction
 from store.enums import RequestKind, RequestStatus
 from tasks.errors import RequestFailedInternally
@@ -29,7 +24,7 @@ from tasks.mail.reminders import (
 from tasks.messages import InvalidScheduledMessageError, parse_ids_message, parse_request_message
 from tasks.requests.handlers import HANDLERS
 from tasks.requests.lifecycle import process_request, record_gave_up
-from workers.broker import actor
+from workers.broker import actor, retry_transient
 from workers.delivery import deliver_notification
 from workers.redis_keys import ASSIGNMENT_QUEUE, SCHEDULED_QUEUE
 
@@ -47,25 +42,6 @@ __all__ = [
 REQUEST_MAX_RETRIES = 12
 SCHEDULED_MAX_RETRIES = 12
 DEFAULT_DEADLINE_WITHIN_DAYS = 3
-#: The errors of the infrastructure (database, Redis, network): the only ones worth a retry.
-TRANSIENT_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    redis.RedisError,
-    BrokerError,
-    OSError,
-    dramatiq.Retry,
-)
-
-
-def retry_transient(max_retries: int) -> Any:
-    """A `retry_when` for dramatiq's Retries: retry an infrastructure error up to `max_retries`
-    times; any other error (a bug, bad input the lifecycle did not catch) fails at once."""
-
-    def retry_when(retries: int, exception: BaseException) -> bool:
-        return retries < max_retries and isinstance(exception, TRANSIENT_ERRORS)
-
-    return retry_when
 
 
 @actor(queue_name=ASSIGNMENT_QUEUE, max_retries=0)

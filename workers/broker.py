@@ -30,7 +30,9 @@ from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
 
 import dramatiq
+import redis
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import BrokerError
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
@@ -39,6 +41,7 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
+from peewee import InterfaceError, OperationalError
 
 from config import get_settings
 from workers.middleware.database_connection import DatabaseConnection
@@ -54,6 +57,27 @@ DEAD_MESSAGE_TTL_MS = 14 * 86_400_000
 DEFAULT_MAX_RETRIES = 12
 MIN_BACKOFF_MS = 500
 MAX_BACKOFF_MS = 60_000
+
+#: The errors of the infrastructure (database, Redis, network): the only ones worth a retry.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    redis.RedisError,
+    BrokerError,
+    OSError,
+    dramatiq.Retry,
+)
+
+
+def retry_transient(max_retries: int) -> Any:
+    """A `retry_when` for dramatiq's Retries: retry an infrastructure error up to `max_retries`
+    times; any other error (a bug, bad input the lifecycle did not catch) fails at once."""
+
+    def retry_when(retries: int, exception: BaseException) -> bool:
+        return retries < max_retries and isinstance(exception, TRANSIENT_ERRORS)
+
+    return retry_when
+
 
 _current: dramatiq.Broker | None = None
 _declared: dict[str, LazyActor[Any, Any]] = {}

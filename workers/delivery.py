@@ -40,7 +40,7 @@ from config import get_settings
 from store.clock import utcnow
 from store.enums import NotificationStatus
 from store.outbox import Notification
-from workers.broker import actor
+from workers.broker import actor, retry_transient
 from workers.mail import (
     DeliveryError,
     MailTransport,
@@ -90,6 +90,7 @@ class Claim:
 @actor(
     queue_name=MAIL_QUEUE,
     max_retries=MAX_ATTEMPTS,
+    retry_when=retry_transient(MAX_ATTEMPTS),
     time_limit=ACTOR_TIME_LIMIT_MS,
     throws=(NotificationFailedError, InvalidDeliveryMessageError),
 )

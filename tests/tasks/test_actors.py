@@ -115,9 +115,22 @@ def test_a_request_whose_retries_run_out_is_recorded_as_failed(
         raise OperationalError("database is gone")
 
     monkeypatch.setattr(actors, "process_request", broken)
+    # The retries run out at once (retry_when, not max_retries, decides for request actors).
+    monkeypatch.setitem(actors.assign_reviews.actor.options, "retry_when", lambda *_: False)
     request, _ = submit_request(RequestKind.ASSIGN_REVIEWS, BODY)
-    actors.assign_reviews.send_with_options(args=(message_for(request),), max_retries=0)
+    actors.assign_reviews.send(message_for(request))
     drain(stub_broker, stub_worker)
     stored = AssignmentRequest.get_by_id(request.id)
     assert stored.status == RequestStatus.FAILED
     assert stored.result["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_only_infrastructure_errors_are_retried_and_only_so_many_times() -> None:
+    from workers.broker import retry_transient
+
+    retry_when = retry_transient(2)
+    assert retry_when(0, OperationalError("server closed the connection"))
+    assert retry_when(1, ConnectionError("redis"))
+    assert not retry_when(2, OperationalError("still down"))
+    assert not retry_when(0, TypeError("assign_reviews() got an unexpected keyword"))
+    assert not retry_when(0, KeyError("a bug"))
