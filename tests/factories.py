@@ -176,6 +176,31 @@ def make_computed_affinity(
 # --- HTTP API --------------------------------------------------------------------------------
 
 
+def make_deadline_email(dedupe_key: str, recipient: str = "reviewer@example.org") -> int:
+    """One pending review-deadline e-mail in the outbox (committed); its id."""
+    from store import write_transaction
+    from store.enums import NotificationKind
+    from tasks.mail.outbox import queue_email
+
+    with write_transaction():
+        notification_id = queue_email(
+            NotificationKind.REVIEW_DEADLINE,
+            recipient=recipient,
+            recipient_name="Reviewer",
+            template="review_deadline",
+            context={
+                "proposal_title": "A proposal",
+                "review_id": "rev_1",
+                "priority": "normal",
+                "deadline": utcnow() + timedelta(days=1),
+                "link": "http://localhost/reviews/rev_1",
+            },
+            dedupe_key=dedupe_key,
+        )
+    assert notification_id is not None
+    return notification_id
+
+
 def with_token(user: User) -> dict[str, str]:
     """Give `user` a fresh API token; return the `Authorization` header that carries it."""
     from tasks.users import rotate_token

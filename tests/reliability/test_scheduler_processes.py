@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,19 +17,20 @@ import pytest
 from peewee import Database
 
 from scheduler.leader import fire_key
-from store import AssignmentBatch, Notification, write_transaction
+from store import AssignmentBatch, Notification
 from store.clock import utcnow
 from store.enums import BatchStatus, NotificationKind, NotificationStatus, ReviewState
-from tasks.mail.outbox import queue_email
 from tests.builders import PG_URL, REDIS_URL, CollectingHandler, extend, free_port
 from tests.factories import (
     make_call,
     make_call_manager,
+    make_deadline_email,
     make_proposal,
     make_review,
     make_reviewer,
     make_sent_batch,
 )
+from tests.reliability.chaos.services import start_scheduler
 from workers.delivery import deliver
 from workers.mail import SmtpTransport, parse_smtp_url
 from workers.redis_keys import SCHEDULER_FIRE_PREFIX, SCHEDULER_LEADER_KEY
@@ -39,7 +39,6 @@ from workers.supervisor import start_dramatiq
 pytestmark = pytest.mark.e2e
 
 LEASE_SECONDS = 3.0
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def scheduler_env(tmp_path: Path, smtp_url: str, database_url: str) -> dict[str, str]:
@@ -67,15 +66,7 @@ class Processes:
         self.started: list[subprocess.Popen[bytes]] = []
 
     def scheduler(self, name: str) -> subprocess.Popen[bytes]:
-        with (self.tmp_path / f"{name}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "scheduler"],
-                cwd=ROOT,
-                env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_scheduler(self.env, self.tmp_path / f"{name}.log")
         self.started.append(proc)
         return proc
 
@@ -213,22 +204,7 @@ def test_mail_that_waited_while_smtp_was_down_goes_out_once_through_the_sweep(
     processes: Processes,
     smtp_server: tuple[str, CollectingHandler],
 ) -> None:
-    with write_transaction():
-        notification_id = queue_email(
-            NotificationKind.REVIEW_DEADLINE,
-            recipient="reviewer@example.org",
-            recipient_name="Reviewer",
-            template="review_deadline",
-            context={
-                "proposal_title": "A proposal",
-                "review_id": "rev_1",
-                "priority": "normal",
-                "deadline": utcnow() + timedelta(days=1),
-                "link": "http://localhost/reviews/rev_1",
-            },
-            dedupe_key="test:smtp-down",
-        )
-    assert notification_id is not None
+    notification_id = make_deadline_email("test:smtp-down")
     down = SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?timeout=2"))
     with pytest.raises(Exception, match="notification"):
         deliver(notification_id, transport=down)  # SMTP down: back to pending, a retry due
