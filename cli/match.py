@@ -12,6 +12,7 @@ import typer
 
 from cli.csv_columns import ByteArray, Columns, CsvError, factorize, read_columns
 from matching import Algorithm, ImpossibleConstraintError, MatchingResult, solve
+from matching.alternates import alternates
 from matching.problem import IntArray, MatchingProblem, Pairs
 from matching.records import indexed_call_problem
 
@@ -79,6 +80,18 @@ def read_match_input(scores: Path, conflicts: Path | None = None) -> MatchInput:
     )
 
 
+def alternates_json(result: MatchingResult, per_proposal: int) -> dict[str, Any]:
+    """Proposal -> its `per_proposal` best eligible reviewers it did not get, best first."""
+    found = alternates(result, per_proposal)
+    t_ids, r_ids = result.problem.targets.ids, result.problem.reviewers.ids
+    out: dict[str, list[dict[str, Any]]] = {str(t): [] for t in t_ids}
+    for t, r, score in zip(
+        found.target.tolist(), found.reviewer.tolist(), found.score.tolist(), strict=True
+    ):
+        out[str(t_ids[t])].append({"reviewer": str(r_ids[r]), "score": score})
+    return out
+
+
 def result_json(result: MatchingResult) -> dict[str, Any]:
     """The output document of interfaces.md: assignments, unfilled, metrics."""
     assignments = {
@@ -116,11 +129,19 @@ def match_command(
     min_load: int = typer.Option(0, "--min-load", min=0, help="fewest proposals per reviewer"),
     algorithm: Algorithm = typer.Option(Algorithm.OPTIMAL, "--algorithm"),
     out: Path | None = typer.Option(None, "--out", help="write the JSON here, not stdout"),
+    n_alternates: int = typer.Option(
+        0,
+        "--alternates",
+        min=0,
+        help="also list per proposal this many best eligible reviewers it did not get",
+    ),
 ) -> None:
     """Assign reviewers to proposals from score files; pairs not listed are not candidates.
 
-    A listed pair is a candidate whatever its score (0 included). A constraint the input makes
-    impossible (a minimum load) is an error naming it: exit 1; a bad file: exit 2.
+    A listed pair is a candidate whatever its score (0 included). `--alternates N` adds
+    "alternates": per proposal, the N best eligible reviewers it did not get (alternates.json).
+    A constraint the input makes impossible (a minimum load) is an error naming it: exit 1;
+    a bad file: exit 2.
     """
     try:
         problem = read_match_input(scores, conflicts).problem(
@@ -134,7 +155,10 @@ def match_command(
         raise _fail("\n".join(exc.messages), 1) from exc
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    document = result_text(result_json(result))
+    body = result_json(result)
+    if n_alternates:
+        body["alternates"] = alternates_json(result, n_alternates)
+    document = result_text(body)
     if out is None:
         typer.echo(document)
         return

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.fair_exact import exact_fair
+from matching.fair_lns import Neighbourhood, improve
 from matching.fair_repair import polish, repair
 from matching.network import FlowNetwork
 from matching.optimal import MIN_LOADS_UNMET, flow_request
@@ -118,6 +119,8 @@ def solve_fair(residual: Residual) -> SolverOutput:
     if best.minimum < search.ceiling - 1e-9:
         best = _lagrangian(search, best, floor, deadline, options.fair_rounds)
         best = search.scored(_repaired(search, best.chosen, floor, deadline))
+    if best.minimum < search.ceiling - 1e-9:
+        best = search.scored(_neighbourhoods(search, best, floor, deadline))
     best = search.scored(_polished(search, best, deadline))
     exact = _exact(search, base, best, floor)
     if exact is not None:
@@ -220,6 +223,18 @@ def _repaired(
         return chosen
     pairs = search.residual.pairs
     return repair(pairs, chosen, total_floor=floor, deadline=deadline, **args)
+
+
+def _neighbourhoods(
+    search: _FairSearch, best: _Scored, floor: float, deadline: float
+) -> NDArray[np.bool_]:
+    """Small exact re-solves around the worst proposals (fair_lns.improve)."""
+    args = _local_args(search)
+    if args is None:
+        return best.chosen
+    pairs = search.residual.pairs
+    hood = Neighbourhood(pairs=pairs, total_floor=floor, **args)
+    return improve(hood, best.chosen, deadline)
 
 
 def _polished(search: _FairSearch, best: _Scored, deadline: float) -> NDArray[np.bool_]:

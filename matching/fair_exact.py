@@ -45,7 +45,8 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _milp(cost: FloatArray, **kwargs: Any) -> Any:
+def run_milp(cost: FloatArray, **kwargs: Any) -> Any:
+    """scipy's milp with HiGHS's C-level printing kept off stdout."""
     with _stdout_to_stderr():
         return milp(cost, **kwargs)
 
@@ -127,7 +128,7 @@ def exact_fair(
     options = {"time_limit": time_limit / 2, "mip_rel_gap": 0.0}
     cost = np.zeros(n + 1)
     cost[-1] = -1.0
-    first = _milp(
+    first = run_milp(
         cost, constraints=constraints, integrality=integrality, bounds=bounds, options=options
     )
     if first.x is None:  # infeasible, or no solution found in time
@@ -135,7 +136,7 @@ def exact_fair(
     best_t = float(first.x[-1])
     bounds = Bounds(np.append(np.zeros(n), best_t - TOLERANCE), np.append(np.ones(n), np.inf))
     cost = -np.append(residual.pairs.score, 0.0)
-    second = _milp(
+    second = run_milp(
         cost, constraints=constraints, integrality=integrality, bounds=bounds, options=options
     )
     x = second.x if second.x is not None else first.x

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,11 +30,12 @@ class Diagnosis:
     #: the sum of the minimum loads (0 without minimum loads)
     total_min_load: int = 0
 
-    def impossible(self) -> tuple[str, ...]:
+    def impossible(self, reviewer_ids: Sequence[Hashable] = ()) -> tuple[str, ...]:
         """The constraints of the input that no assignment can meet (minimum loads): each
-        message names the reviewer or the totals at fault."""
+        message names the reviewer (by id, if `reviewer_ids` are given) or the totals."""
         out = [
-            f"reviewer {r}: minimum load {need} cannot be met: at most {most} possible "
+            f"reviewer {reviewer_ids[r] if reviewer_ids else r}: minimum load {need} cannot "
+            f"be met: at most {most} possible "
             "(eligible proposals and capacity)"
             for r, (need, most) in sorted(self.min_load_short.items())
         ]

@@ -49,8 +49,9 @@ def solve(
     fixed = Pairs.empty() if fixed is None else fixed
     residual = residual_of(problem, fixed, options or SolveOptions())
     diagnosis = diagnose(residual)
-    if strict and diagnosis.impossible():
-        raise ImpossibleConstraintError(diagnosis.impossible())
+    impossible = diagnosis.impossible(problem.reviewers.ids) if strict else ()
+    if impossible:
+        raise ImpossibleConstraintError(impossible)
     output = SOLVERS[algorithm](residual)
     if strict and MIN_LOADS_UNMET in output.warnings:
         raise ImpossibleConstraintError((MIN_LOADS_UNMET.split(";")[0],))
