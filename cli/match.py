@@ -13,6 +13,13 @@ import typer
 from cli.csv_columns import ByteArray, Columns, CsvError, factorize, read_columns
 from matching import Algorithm, ImpossibleConstraintError, MatchingResult, solve
 from matching.alternates import alternates
+from matching.attributes import (
+    AtLeast,
+    AtMost,
+    Constraint,
+    ReviewerAttributes,
+    solve_with_attributes,
+)
 from matching.problem import IntArray, MatchingProblem, Pairs
 from matching.records import indexed_call_problem
 
@@ -115,6 +122,33 @@ def result_text(document: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(parts) + "\n}"
 
 
+def parse_constraints(at_least: list[str], at_most: list[str]) -> list[Constraint]:
+    """`senior=yes:1` -> AtLeast, `organization:1` -> AtMost; a malformed one is an error."""
+    out: list[Constraint] = []
+    for text in at_least:
+        head, _, count = text.rpartition(":")
+        attribute, _, value = head.partition("=")
+        if not (attribute and value and count.isdigit()):
+            raise CsvError(f"--at-least {text!r}: expected ATTRIBUTE=VALUE:N")
+        out.append(AtLeast(attribute, value, int(count)))
+    for text in at_most:
+        attribute, _, count = text.rpartition(":")
+        if not (attribute and count.isdigit()):
+            raise CsvError(f"--at-most {text!r}: expected ATTRIBUTE:N")
+        out.append(AtMost(attribute, int(count)))
+    return out
+
+
+def read_attributes(path: Path, problem: MatchingProblem) -> ReviewerAttributes:
+    """The reviewer,attribute,value file, for the reviewers of `problem`."""
+    columns = read_columns(path, ("reviewer", "attribute", "value"))
+    texts = [
+        [v.decode("utf-8") for v in columns.text(c).tolist()]
+        for c in ("reviewer", "attribute", "value")
+    ]
+    return ReviewerAttributes.of(problem.reviewers.ids, list(zip(*texts, strict=True)))
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     for line in message.splitlines():
         typer.echo(f"error: {line}", err=True)
@@ -129,6 +163,15 @@ def match_command(
     min_load: int = typer.Option(0, "--min-load", min=0, help="fewest proposals per reviewer"),
     algorithm: Algorithm = typer.Option(Algorithm.OPTIMAL, "--algorithm"),
     out: Path | None = typer.Option(None, "--out", help="write the JSON here, not stdout"),
+    attributes: Path | None = typer.Option(
+        None, "--attributes", help="CSV: reviewer,attribute,value (e.g. alice,senior,yes)"
+    ),
+    at_least: list[str] = typer.Option(
+        [], "--at-least", help="ATTRIBUTE=VALUE:N: every proposal gets N such reviewers"
+    ),
+    at_most: list[str] = typer.Option(
+        [], "--at-most", help="ATTRIBUTE:N: at most N reviewers per proposal share a value"
+    ),
     n_alternates: int = typer.Option(
         0,
         "--alternates",
@@ -150,12 +193,27 @@ def match_command(
     except CsvError as exc:
         raise _fail(str(exc), 2) from exc
     try:
-        result = solve(problem, algorithm, strict=True)
+        constraints = parse_constraints(at_least, at_most)
+        if constraints and attributes is None:
+            raise CsvError("--at-least/--at-most need --attributes")
+        known = read_attributes(attributes, problem) if attributes else None
+    except CsvError as exc:
+        raise _fail(str(exc), 2) from exc
+    try:
+        if known is not None and constraints:
+            constrained = solve_with_attributes(problem, known, constraints)
+            result = constrained.result
+        else:
+            constrained, result = None, solve(problem, algorithm, strict=True)
     except ImpossibleConstraintError as exc:
         raise _fail("\n".join(exc.messages), 1) from exc
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     body = result_json(result)
+    if constrained is not None:
+        body["metrics"]["gap"] = constrained.gap
+        body["metrics"]["unconstrained_total"] = constrained.unconstrained_total
+        body["constraint_costs"] = constrained.costs
     if n_alternates:
         body["alternates"] = alternates_json(result, n_alternates)
     document = result_text(body)
