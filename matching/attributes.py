@@ -64,7 +64,7 @@ class ReviewerAttributes:
 
     @classmethod
     def of(
-        cls, reviewer_ids: Sequence[Hashable], rows: Sequence[tuple[str, str, str]]
+        cls, reviewer_ids: Sequence[Hashable], rows: Sequence[tuple[Hashable, str, str]]
     ) -> ReviewerAttributes:
         """From (reviewer id, attribute, value) rows; unknown reviewers are ignored."""
         index = {r: i for i, r in enumerate(reviewer_ids)}
