@@ -232,3 +232,23 @@ def solve_with_attributes(
         metrics=compute_metrics(problem, picked, seconds),
     )
     return ConstrainedResult(result, gap, cost, base)
+
+
+def constraints_of(config: Sequence[dict[str, object]]) -> list[Constraint]:
+    """A call's configuration (store: Call.attribute_constraints) as constraints:
+    {"kind": "at_least", "attribute": A, "value": V, "count": N} or
+    {"kind": "at_most", "attribute": A, "count": N}. A malformed entry raises ValueError
+    naming its position."""
+    out: list[Constraint] = []
+    for i, entry in enumerate(config):
+        kind, attribute, count = entry.get("kind"), entry.get("attribute"), entry.get("count")
+        value = entry.get("value")
+        if not isinstance(attribute, str) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"[{i}]: needs an attribute (text) and a count (0 or more)")
+        if kind == "at_least" and isinstance(value, str):
+            out.append(AtLeast(attribute, value, count))
+        elif kind == "at_most":
+            out.append(AtMost(attribute, count))
+        else:
+            raise ValueError(f"[{i}]: kind must be at_least (with a value) or at_most")
+    return out

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import CharField, DateTimeField, IntegerField, Model
+from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as playhouse_migrate
 
 from store.base import BaseModel
 from store.batches import AssignmentBatch, AssignmentItem, ItemConflict
 from store.calls import Affinity, Call, CallManager, ConflictOfInterest, Proposal, ReviewerPoolEntry
 from store.clock import utcnow
 from store.db import database, is_sqlite
+from store.fields import JSONField
 from store.outbox import Notification
 from store.people import Reviewer, User
 from store.requests import AssignmentRequest
@@ -64,8 +67,25 @@ def _create_initial_schema() -> None:
     database.create_tables(ALL_MODELS, safe=True)
 
 
+def _add_attribute_columns() -> None:
+    """Call.attribute_constraints and Reviewer.attributes (issue #15), where missing."""
+    migrator = SchemaMigrator.from_database(database)
+    wanted = [
+        (Call, "attribute_constraints", JSONField(default=list)),
+        (Reviewer, "attributes", JSONField(default=dict)),
+    ]
+    operations = []
+    for model, column, field in wanted:
+        table = model._meta.table_name
+        if column not in {c.name for c in database.get_columns(table)}:
+            operations.append(migrator.add_column(table, column, field))
+    if operations:
+        playhouse_migrate(*operations)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _create_initial_schema),
+    Migration(3, "attribute constraints", _add_attribute_columns),
 ]
 
 

@@ -312,3 +312,16 @@ def affinity_scores(
             query = query.where(Affinity.call == call_id)
         out.update({(r, p): float(s) for r, p, s in query.tuples()})
     return out
+
+
+def reviewer_attributes(reviewer_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """(reviewer id, attribute, value) of each reviewer record: its organization and every
+    key of its `attributes` (for a call's attribute constraints)."""
+    found = Reviewer.select(Reviewer.id, Reviewer.organization, Reviewer.attributes).where(
+        Reviewer.id.in_(list(reviewer_ids))
+    )
+    return [
+        (r.id, key, str(value))
+        for r in found
+        for key, value in [("organization", r.organization), *r.attributes.items()]
+    ]
