@@ -23,7 +23,7 @@ class SolveOptions:
     #: `fair`: the least share of the optimal total it may keep
     fair_total_floor: float = 0.98
     #: `fair`: stop refining after this many seconds (the best assignment so far stands)
-    fair_time_limit: float = 20.0
+    fair_time_limit: float = 15.0
 
 
 @dataclass(frozen=True)
