@@ -234,7 +234,7 @@ def _neighbourhoods(
         return best.chosen
     pairs = search.residual.pairs
     hood = Neighbourhood(pairs=pairs, total_floor=floor, **args)
-    return improve(hood, best.chosen, deadline)
+    return improve(hood, best.chosen, deadline, search.residual.options.fair_lns_rounds)
 
 
 def _polished(search: _FairSearch, best: _Scored, deadline: float) -> NDArray[np.bool_]:

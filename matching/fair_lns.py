@@ -62,7 +62,12 @@ def _round(
     room = hood.capacity - outside_load
     mins = np.zeros(n_r, np.int64) if hood.min_load is None else hood.min_load
     need = np.maximum(mins - outside_load, 0)
-    idx = np.flatnonzero(inside & (room[p.reviewer] > 0))
+    usable = room > 0
+    if int(need.sum()) >= int(chosen[inside].sum()):
+        # minimum loads take every freed slot: only reviewers still short can be used (a
+        # much smaller MILP where loads are tight, e.g. minimum = demand / reviewers)
+        usable &= need > 0
+    idx = np.flatnonzero(inside & usable[p.reviewer])
     if not len(idx):
         return None
     t, r, s = p.target[idx], p.reviewer[idx], p.score[idx]
@@ -107,14 +112,21 @@ def _round(
 
 
 def improve(
-    hood: Neighbourhood, chosen: NDArray[np.bool_], deadline: float, seed: int = 0
+    hood: Neighbourhood,
+    chosen: NDArray[np.bool_],
+    deadline: float,
+    rounds: int = 1_000,
+    seed: int = 0,
 ) -> NDArray[np.bool_]:
-    """Rounds until `deadline`; the best assignment found (never a lower minimum)."""
+    """Up to `rounds` rounds until `deadline`; the best assignment found (never a lower
+    minimum)."""
     rng = np.random.default_rng(seed)
     wanted = np.flatnonzero(hood.wanted)
     if len(wanted) == 0:
         return chosen
-    while time.perf_counter() + 0.1 < deadline:
+    for _ in range(rounds):
+        if time.perf_counter() + 0.1 >= deadline:
+            break
         scores = _scores(hood, chosen)
         order = wanted[np.argsort(scores[wanted], kind="stable")]
         worst, rest = order[:WORST], order[WORST:]

@@ -22,6 +22,8 @@ class SolveOptions:
     fair_exact_time_limit: float = 20.0
     #: `fair`: the least share of the optimal total it may keep
     fair_total_floor: float = 0.98
+    #: `fair`: the most rounds of the neighbourhood search (fair_lns.py)
+    fair_lns_rounds: int = 1_000
     #: `fair`: stop refining after this many seconds (the best assignment so far stands)
     fair_time_limit: float = 15.0
 
