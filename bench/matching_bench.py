@@ -5,6 +5,7 @@
     .venv/bin/python bench/matching_bench.py --save figures.json
     .venv/bin/python bench/matching_bench.py --baseline bench/matching_baseline.json
     .venv/bin/python bench/matching_bench.py --sizes 10k --lp-max-pairs 2000000  # + HiGHS LP
+    .venv/bin/python bench/matching_bench.py --sizes targets    # issue #15: met / NOT met
 
 Each solve runs in a forked child process so that its peak memory (ru_maxrss, the whole
 process: building the input included) is its own. "seconds" is the engine's wall time
@@ -70,6 +71,8 @@ SIZES = {
     "20k": Size("20k", lambda: synthetic_problem(20_000, 20_000, seed=4), "20k x 20k, ~2M pairs"),
 }
 EXTRA = ("affinity", "reassign", "adversarial")
+#: issue #15's targets (bench/matching_targets.py); "targets" runs them all
+TARGETS = ("fair-targets", "attributes", "command")
 
 
 def adversarial_cases() -> dict[str, MatchingProblem]:
@@ -295,7 +298,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sizes",
         default="midl,1k,10k,3m,20k,affinity,reassign,adversarial",
-        help=f"comma list of {', '.join([*SIZES, *EXTRA])}",
+        help=f"comma list of {', '.join([*SIZES, *EXTRA, *TARGETS])}, targets",
     )
     parser.add_argument("--algorithms", default=",".join(ALGORITHMS))
     parser.add_argument(
@@ -312,12 +315,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--validate-max-pairs", type=int, default=3_500_000)
     parser.add_argument("--repeat", type=int, default=1, help="solve each case this many times")
+    parser.add_argument(
+        "--milp-seconds",
+        type=float,
+        default=60.0,
+        help="time limit per stage of the MILP references (targets)",
+    )
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, help="compare with figures saved by --save")
     args = parser.parse_args(argv)
     args.sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     args.algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
-    unknown = [s for s in args.sizes if s not in SIZES and s not in EXTRA]
+    if "targets" in args.sizes:
+        args.sizes = [s for s in args.sizes if s != "targets"] + list(TARGETS)
+    unknown = [s for s in args.sizes if s not in SIZES and s not in EXTRA + TARGETS]
     if unknown:
         parser.error(f"unknown size(s): {', '.join(unknown)}")
     args.baseline_figures = json.loads(args.baseline.read_text()) if args.baseline else {}
@@ -350,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         adversarial = in_child(_adversarial_child)
         figures.update({f"adversarial/{k}": v for k, v in adversarial.items()})
         print_adversarial(adversarial)
+    groups = [g for g in args.sizes if g in TARGETS]
+    if groups:
+        from matching_targets import run_targets
+
+        figures.update(run_targets(groups, args.milp_seconds, args.repeat, in_child))
     if args.save:
         args.save.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
         print(f"saved {len(figures)} figures to {args.save}")

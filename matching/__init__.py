@@ -1,7 +1,12 @@
 """The pure matching engine: no database, no broker. Plain ids and numpy arrays in and out."""
 
 from matching.affinity import AffinityInputs, ProposalText, ReviewerProfile, compute_affinities
-from matching.errors import InvalidProblemError, MatchingError, SolverFailedError
+from matching.errors import (
+    ImpossibleConstraintError,
+    InvalidProblemError,
+    MatchingError,
+    SolverFailedError,
+)
 from matching.feasibility import Diagnosis, diagnose, diagnose_problem
 from matching.problem import Exclusions, MatchingProblem, Pairs, Reviewers, Targets
 from matching.reasons import Algorithm, ExclusionKind, ShortfallReason
@@ -17,6 +22,7 @@ __all__ = [
     "Diagnosis",
     "ExclusionKind",
     "Exclusions",
+    "ImpossibleConstraintError",
     "InvalidProblemError",
     "MatchingError",
     "MatchingMetrics",

@@ -13,3 +13,11 @@ class InvalidProblemError(MatchingError, ValueError):
 
 class SolverFailedError(MatchingError, RuntimeError):
     """The underlying solver returned a status other than optimal."""
+
+
+class ImpossibleConstraintError(MatchingError, ValueError):
+    """A constraint of the input that no assignment can meet; `messages` names each one."""
+
+    def __init__(self, messages: tuple[str, ...]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from matching.fair_exact import exact_fair
-from matching.fair_repair import repair
+from matching.fair_lns import Neighbourhood, improve
+from matching.fair_repair import polish, repair
 from matching.network import FlowNetwork
 from matching.optimal import MIN_LOADS_UNMET, flow_request
 from matching.problem import FloatArray, IntArray
@@ -100,7 +102,8 @@ def _better(a: _Scored, b: _Scored) -> bool:
 
 
 def solve_fair(residual: Residual) -> SolverOutput:
-    """Every hard constraint of `optimal`, the same coverage, and a raised worst-off proposal.
+    """Every hard constraint of `optimal` (minimum loads included), the same coverage, and a
+    raised worst-off proposal; then the highest total found at that worst score.
 
     Never worse than `optimal` on the minimum proposal score; keeps at least
     `options.fair_total_floor` of the optimal total.
@@ -110,15 +113,20 @@ def solve_fair(residual: Residual) -> SolverOutput:
     search = _FairSearch(residual)
     base = search.run()
     floor = options.fair_total_floor * base.total if base.total > 0 else base.total
-    exact = _exact(search, base, floor)
-    if exact is not None:
-        return SolverOutput(rebalance(residual, exact))
     # Local repair of the optimal assignment is cheap and often reaches the top-k bound, which
     # proves the minimum optimal; only otherwise are the (costlier) weighted re-solves run.
     best = search.scored(_repaired(search, base.chosen, floor, deadline))
     if best.minimum < search.ceiling - 1e-9:
         best = _lagrangian(search, best, floor, deadline, options.fair_rounds)
         best = search.scored(_repaired(search, best.chosen, floor, deadline))
+    if best.minimum < search.ceiling - 1e-9:
+        best = search.scored(_neighbourhoods(search, best, floor, deadline))
+    best = search.scored(_polished(search, best, deadline))
+    exact = _exact(search, base, best, floor)
+    if exact is not None:
+        candidate = search.scored(exact)
+        if not _better(best, candidate) and candidate.total >= floor - 1e-9:
+            best = candidate
     chosen = rebalance(residual, best.chosen)
     warnings = () if search.min_loads_met else (MIN_LOADS_UNMET,)
     return SolverOutput(chosen, warnings)
@@ -171,33 +179,68 @@ def _lagrangian(
     return best
 
 
-def _exact(search: _FairSearch, base: _Scored, floor: float) -> NDArray[np.bool_] | None:
+def _exact(
+    search: _FairSearch, base: _Scored, found: _Scored, floor: float
+) -> NDArray[np.bool_] | None:
+    """The exact MILP answer on small calls (None above the size limit or past its time)."""
     residual, options = search.residual, search.residual.options
-    small = len(residual.pairs) <= options.fair_exact_max_pairs
-    if not small or residual.problem.reviewers.min_load is not None:
+    if len(residual.pairs) > options.fair_exact_max_pairs:
         return None
     count = int(base.chosen.sum())
-    limit = options.fair_exact_time_limit
-    return exact_fair(residual, search.offset, search.wanted, count, floor, limit)
+    return exact_fair(
+        residual,
+        search.offset,
+        search.wanted,
+        count,
+        floor,
+        options.fair_exact_time_limit,
+        min_load=search.network.req.min_load,
+        at_least=found.minimum,
+    )
+
+
+def _local_args(search: _FairSearch) -> dict[str, Any] | None:
+    """The arguments of the local moves, or None where they do not apply (several targets
+    per proposal: a proposal's score is then spread over targets)."""
+    residual = search.residual
+    if search.n_proposals != len(residual.demand):
+        return None
+    order = search.proposal_of_target
+    return {
+        "capacity": residual.capacity,
+        "offset": search.offset[order],
+        "wanted": search.wanted[order],
+        "min_load": search.network.req.min_load,
+    }
 
 
 def _repaired(
     search: _FairSearch, chosen: NDArray[np.bool_], floor: float, deadline: float
 ) -> NDArray[np.bool_]:
-    """Local repair where it applies: one target per proposal and no minimum loads."""
-    residual = search.residual
-    if (
-        search.n_proposals != len(residual.demand)
-        or residual.problem.reviewers.min_load is not None
-    ):
+    """Local repair of the worst proposal (fair_repair.repair)."""
+    args = _local_args(search)
+    if args is None:
         return chosen
-    order = search.proposal_of_target
-    return repair(
-        residual.pairs,
-        chosen,
-        residual.capacity,
-        search.offset[order],
-        search.wanted[order],
-        total_floor=floor,
-        deadline=deadline,
-    )
+    pairs = search.residual.pairs
+    return repair(pairs, chosen, total_floor=floor, deadline=deadline, **args)
+
+
+def _neighbourhoods(
+    search: _FairSearch, best: _Scored, floor: float, deadline: float
+) -> NDArray[np.bool_]:
+    """Small exact re-solves around the worst proposals (fair_lns.improve)."""
+    args = _local_args(search)
+    if args is None:
+        return best.chosen
+    pairs = search.residual.pairs
+    hood = Neighbourhood(pairs=pairs, total_floor=floor, **args)
+    return improve(hood, best.chosen, deadline, search.residual.options.fair_lns_rounds)
+
+
+def _polished(search: _FairSearch, best: _Scored, deadline: float) -> NDArray[np.bool_]:
+    """More total at the same worst score (fair_repair.polish)."""
+    args = _local_args(search)
+    if args is None:
+        return best.chosen
+    pairs = search.residual.pairs
+    return polish(pairs, best.chosen, keep=best.minimum, deadline=deadline, **args)

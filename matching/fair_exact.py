@@ -3,8 +3,9 @@
 1. maximise t subject to every proposal scoring >= t, the same number of assignments as
    `optimal`, total affinity >= the floor, and every hard constraint;
 2. with t fixed at that optimum, maximise total affinity.
-Used only below `SolveOptions.fair_exact_max_pairs` candidate pairs and within a time limit;
-the heuristic takes over otherwise.
+Used only below `SolveOptions.fair_exact_max_pairs` candidate pairs and within a time limit:
+a MILP stopped by the limit gives its best solution so far, which the caller keeps only if it
+beats the heuristic's.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def _stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _milp(cost: FloatArray, **kwargs: Any) -> Any:
+def run_milp(cost: FloatArray, **kwargs: Any) -> Any:
+    """scipy's milp with HiGHS's C-level printing kept off stdout."""
     with _stdout_to_stderr():
         return milp(cost, **kwargs)
 
@@ -62,7 +64,12 @@ def _with_t(rows: csr_matrix, coefficient: float) -> csr_matrix:
 
 
 def _constraints(
-    residual: Residual, offset: FloatArray, wanted: NDArray[np.bool_], count: int, floor: float
+    residual: Residual,
+    offset: FloatArray,
+    wanted: NDArray[np.bool_],
+    count: int,
+    floor: float,
+    min_load: IntArray | None,
 ) -> list[LinearConstraint]:
     pairs, n = residual.pairs, len(residual.pairs)
     targets, t_ids = _group_rows(pairs.target, n)
@@ -82,9 +89,12 @@ def _constraints(
     upper = np.concatenate(
         [residual.demand[t_ids], residual.capacity[r_ids], np.ones(gates.shape[0])]
     )
+    lower = np.full(len(upper), -np.inf)
+    if min_load is not None:
+        lower[len(t_ids) : len(t_ids) + len(r_ids)] = min_load[r_ids]
     totals = csr_matrix(np.vstack([np.ones(n), pairs.score]))
     return [
-        LinearConstraint(_with_t(csr_matrix(capacity_rows), 0.0), -np.inf, upper),
+        LinearConstraint(_with_t(csr_matrix(capacity_rows), 0.0), lower, upper),
         LinearConstraint(_with_t(totals, 0.0), [count, floor - TOLERANCE], [count, np.inf]),
         LinearConstraint(_with_t(scores, 1.0), -np.inf, offset[props]),
     ]
@@ -97,31 +107,37 @@ def exact_fair(
     count: int,
     floor: float,
     time_limit: float,
+    *,
+    min_load: IntArray | None = None,
+    at_least: float = -np.inf,
 ) -> NDArray[np.bool_] | None:
     """The chosen mask of the exact lexicographic (max-min, then total) assignment, or None.
 
     `offset` and `wanted` are per proposal (in sorted proposal-id order); `count` is the number
-    of assignments to make (that of `optimal`). None if a MILP did not finish in time.
+    of assignments to make (that of `optimal`); `min_load` the residual minimum loads;
+    `at_least` a worst score already reached (a cut that speeds the search up). None if a
+    MILP did not finish in time or is infeasible (e.g. minimum loads that cannot be met).
     """
     n = len(residual.pairs)
     if n == 0 or not wanted.any():
         return None
-    constraints = _constraints(residual, offset, wanted, count, floor)
+    constraints = _constraints(residual, offset, wanted, count, floor, min_load)
     integrality = np.append(np.ones(n), 0)
-    bounds = Bounds(np.append(np.zeros(n), -np.inf), np.append(np.ones(n), np.inf))
+    start = at_least - TOLERANCE if np.isfinite(at_least) else -np.inf
+    bounds = Bounds(np.append(np.zeros(n), start), np.append(np.ones(n), np.inf))
     options = {"time_limit": time_limit / 2, "mip_rel_gap": 0.0}
     cost = np.zeros(n + 1)
     cost[-1] = -1.0
-    first = _milp(
+    first = run_milp(
         cost, constraints=constraints, integrality=integrality, bounds=bounds, options=options
     )
-    if first.status != 0:
+    if first.x is None:  # infeasible, or no solution found in time
         return None
     best_t = float(first.x[-1])
     bounds = Bounds(np.append(np.zeros(n), best_t - TOLERANCE), np.append(np.ones(n), np.inf))
     cost = -np.append(residual.pairs.score, 0.0)
-    second = _milp(
+    second = run_milp(
         cost, constraints=constraints, integrality=integrality, bounds=bounds, options=options
     )
-    x = second.x if second.status == 0 else first.x
+    x = second.x if second.x is not None else first.x
     return np.asarray(np.round(x[:n]) > 0.5)

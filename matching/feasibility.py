@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from matching.eligibility import proposal_demand, shortfall_reason
-from matching.problem import MatchingProblem, Pairs
+from matching.problem import IntArray, MatchingProblem, Pairs
 from matching.reasons import ShortfallReason
 from matching.residual import Residual, SolveOptions, residual_of
 
@@ -24,6 +25,26 @@ class Diagnosis:
     short_targets: dict[int, ShortfallReason]
     #: proposals whose targets together have fewer distinct eligible reviewers than demand
     proposals_short: int = 0
+    #: reviewers whose minimum load exceeds what they can take: reviewer -> (minimum, most)
+    min_load_short: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: the sum of the minimum loads (0 without minimum loads)
+    total_min_load: int = 0
+
+    def impossible(self, reviewer_ids: Sequence[Hashable] = ()) -> tuple[str, ...]:
+        """The constraints of the input that no assignment can meet (minimum loads): each
+        message names the reviewer (by id, if `reviewer_ids` are given) or the totals."""
+        out = [
+            f"reviewer {reviewer_ids[r] if reviewer_ids else r}: minimum load {need} cannot "
+            f"be met: at most {most} possible "
+            "(eligible proposals and capacity)"
+            for r, (need, most) in sorted(self.min_load_short.items())
+        ]
+        if self.total_min_load > self.total_demand:
+            out.append(
+                f"minimum loads add up to {self.total_min_load}, more than the demand "
+                f"{self.total_demand}"
+            )
+        return tuple(out)
 
     @property
     def feasible(self) -> bool:
@@ -74,13 +95,29 @@ def diagnose(residual: Residual) -> Diagnosis:
     alone_ok = (elig.eligible_count >= demand) & (demand > 0)
     proposal_short = (elig.proposal_eligible_count < proposal_total) & alone_ok
     proposal = residual.proposal[proposal_short]
+    min_short, total_min = _min_loads(residual, degree)
     return Diagnosis(
         total_demand=int(demand.sum()),
         total_capacity=int(residual.capacity.sum()),
         usable_capacity=int(np.minimum(residual.capacity, degree).sum()),
         short_targets=short,
         proposals_short=len(np.unique(proposal)),
+        min_load_short=min_short,
+        total_min_load=total_min,
     )
+
+
+def _min_loads(residual: Residual, degree: IntArray) -> tuple[dict[int, tuple[int, int]], int]:
+    """Reviewers whose minimum load (less what they already hold) exceeds the most they can
+    take: min(capacity, distinct eligible proposals)."""
+    reviewers = residual.problem.reviewers
+    if reviewers.min_load is None:
+        return {}, 0
+    held = np.bincount(residual.fixed.reviewer, minlength=len(reviewers))
+    need = np.maximum(reviewers.min_load - held, 0)
+    most = np.minimum(residual.capacity, degree)
+    short = np.flatnonzero(need > most)
+    return {int(r): (int(need[r]), int(most[r])) for r in short}, int(need.sum())
 
 
 def diagnose_problem(problem: MatchingProblem, fixed: Pairs | None = None) -> Diagnosis:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 
-from matching.problem import Exclusions, MatchingProblem, Pairs, Reviewers, Targets, int_array
+from matching.problem import (
+    EXCLUSION_KINDS,
+    Exclusions,
+    MatchingProblem,
+    Pairs,
+    Reviewers,
+    Targets,
+    int_array,
+)
 from matching.reasons import ExclusionKind
 
 
@@ -44,4 +52,31 @@ def call_problem(
         reviewers=Reviewers(reviewers, int_array(np.full(len(reviewers), max_load)), mins),
         candidates=candidates,
         exclusions=exclusions,
+    )
+
+
+def indexed_call_problem(
+    proposals: Sequence[Hashable],
+    reviewers: Sequence[Hashable],
+    scores: Pairs,
+    conflicts: tuple[object, object] = ((), ()),
+    *,
+    reviewers_per_proposal: int,
+    max_load: int,
+    min_load: int = 0,
+) -> MatchingProblem:
+    """`call_problem` for input already indexed (vectorised readers): `scores` indexes
+    `proposals` and `reviewers`; `conflicts` is (proposal indices, reviewer indices)."""
+    c_target, c_reviewer = int_array(conflicts[0]), int_array(conflicts[1])
+    n_r = len(reviewers)
+    mins = int_array(np.full(n_r, min_load)) if min_load else None
+    return MatchingProblem(
+        targets=Targets.one_per_proposal(proposals, reviewers_per_proposal),
+        reviewers=Reviewers(reviewers, int_array(np.full(n_r, max_load)), mins),
+        candidates=scores,
+        exclusions=Exclusions(
+            c_target,
+            c_reviewer,
+            int_array(np.full(len(c_target), EXCLUSION_KINDS.index(ExclusionKind.CONFLICT))),
+        ),
     )

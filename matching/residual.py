@@ -18,12 +18,14 @@ class SolveOptions:
     #: `fair`: the most weighted re-solves it tries
     fair_rounds: int = 40
     #: `fair`: solve exactly (MILP) up to this many candidate pairs, within this many seconds
-    fair_exact_max_pairs: int = 2_000
-    fair_exact_time_limit: float = 10.0
+    fair_exact_max_pairs: int = 25_000
+    fair_exact_time_limit: float = 20.0
     #: `fair`: the least share of the optimal total it may keep
     fair_total_floor: float = 0.98
+    #: `fair`: the most rounds of the neighbourhood search (fair_lns.py)
+    fair_lns_rounds: int = 1_000
     #: `fair`: stop refining after this many seconds (the best assignment so far stands)
-    fair_time_limit: float = 110.0
+    fair_time_limit: float = 15.0
 
 
 @dataclass(frozen=True)

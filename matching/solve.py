@@ -8,11 +8,12 @@ from collections.abc import Callable
 import numpy as np
 
 from matching.eligibility import dedupe_sorted, proposal_demand, shortfall_reason
+from matching.errors import ImpossibleConstraintError
 from matching.fair import solve_fair
 from matching.feasibility import diagnose
 from matching.greedy import solve_greedy
 from matching.metrics import compute_metrics
-from matching.optimal import solve_optimal
+from matching.optimal import MIN_LOADS_UNMET, solve_optimal
 from matching.problem import MatchingProblem, Pairs
 from matching.reasons import Algorithm
 from matching.residual import Residual, SolveOptions, SolverOutput, residual_of
@@ -31,6 +32,7 @@ def solve(
     *,
     fixed: Pairs | None = None,
     options: SolveOptions | None = None,
+    strict: bool = False,
 ) -> MatchingResult:
     """Assign reviewers to targets with `algorithm`; every hard constraint holds.
 
@@ -38,13 +40,21 @@ def solve(
     no target above its demand; the same input gives the same output. `fixed` assignments are
     kept as they are and count against demand and capacity; only the gaps are filled. Every
     target left short is named with a reason, and the pre-solve diagnosis is in `warnings`.
+    `strict`: a constraint no assignment can meet (a minimum load) raises
+    ImpossibleConstraintError before any solver runs, and so do minimum loads the solver
+    could not meet together with full coverage, instead of a warning.
     """
     started = time.perf_counter()
     algorithm = Algorithm(algorithm)
     fixed = Pairs.empty() if fixed is None else fixed
     residual = residual_of(problem, fixed, options or SolveOptions())
     diagnosis = diagnose(residual)
+    impossible = diagnosis.impossible(problem.reviewers.ids) if strict else ()
+    if impossible:
+        raise ImpossibleConstraintError(impossible)
     output = SOLVERS[algorithm](residual)
+    if strict and MIN_LOADS_UNMET in output.warnings:
+        raise ImpossibleConstraintError((MIN_LOADS_UNMET.split(";")[0],))
     new = residual.pairs
     mask = output.chosen
     chosen = Pairs(new.target[mask], new.reviewer[mask], new.score[mask])

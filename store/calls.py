@@ -40,6 +40,10 @@ class Call(ExternalModel):
     algorithm = EnumField(Algorithm, default=Algorithm.OPTIMAL)
     min_affinity_threshold = DoubleField(default=0.0)
     proposal_disclosure = EnumField(Disclosure, max_length=32, default=Disclosure.TITLES_ONLY)
+    #: per-proposal attribute constraints of generate (matching/attributes.py, parse_constraints):
+    #: [{"kind": "at_least", "attribute": "senior", "value": "yes", "count": 1},
+    #:  {"kind": "at_most", "attribute": "organization", "count": 1}]
+    attribute_constraints = JSONField(default=list)
 
 
 class CallManager(BaseModel):

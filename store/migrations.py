@@ -98,9 +98,16 @@ def _notification_request_id() -> None:
     _add_missing_columns(Notification, ["request_id"])
 
 
+def _add_attribute_columns() -> None:
+    """Version 3 (#15): Call.attribute_constraints and Reviewer.attributes, where missing."""
+    _add_missing_columns(Call, ["attribute_constraints"])
+    _add_missing_columns(Reviewer, ["attributes"])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _create_initial_schema),
     Migration(2, "message outbox", _create_message_outbox),
+    Migration(3, "attribute constraints", _add_attribute_columns),
     Migration(5, "pool answers and conflict decisions", _pool_answers_and_conflict_decisions),
     Migration(6, "notification request id", _notification_request_id),
 ]

@@ -22,5 +22,7 @@ class Reviewer(ExternalModel):
     email = CharField(max_length=320)
     organization = CharField(max_length=300, default="")
     expertise = JSONField(default=list)
+    #: free attributes for the call's attribute constraints, e.g. {"senior": "yes"}
+    attributes = JSONField(default=dict)
     biography = TextField(default="")
     available_for_reviews = BooleanField(default=True)

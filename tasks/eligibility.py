@@ -342,3 +342,16 @@ def conflict_counts_by_severity(
         if pair in wanted:
             out.setdefault(pair, {})[str(severity)] = int(n)
     return out
+
+
+def reviewer_attributes(reviewer_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """(reviewer id, attribute, value) of each reviewer record: its organization and every
+    key of its `attributes` (for a call's attribute constraints)."""
+    found = Reviewer.select(Reviewer.id, Reviewer.organization, Reviewer.attributes).where(
+        Reviewer.id.in_(list(reviewer_ids))
+    )
+    return [
+        (r.id, key, str(value))
+        for r in found
+        for key, value in [("organization", r.organization), *r.attributes.items()]
+    ]

@@ -22,6 +22,8 @@ from typing import cast
 import numpy as np
 
 from matching import Exclusions, MatchingProblem, MatchingResult, Pairs, Reviewers, Targets, solve
+from matching.attributes import ReviewerAttributes, constraints_of, solve_with_attributes
+from matching.errors import ImpossibleConstraintError
 from matching.problem import int_array
 from store import Call, Proposal, Reviewer, ReviewerPoolEntry, User, write_transaction
 from store.enums import ASSIGNABLE_PROPOSAL_STATES, Algorithm, BatchSource
@@ -29,7 +31,13 @@ from store.locks import lock_rows
 from store.lookups import resolve_ids
 from store.workload import workloads
 from tasks.batches.create import BulkItem, add_items_bulk
-from tasks.eligibility import accepted_pool, affinity_scores, current_reviewers, excluded_pairs
+from tasks.eligibility import (
+    accepted_pool,
+    affinity_scores,
+    current_reviewers,
+    excluded_pairs,
+    reviewer_attributes,
+)
 from tasks.errors import ValidationFailed, not_assignable
 from tasks.imports.affinities import call_has_affinities, store_call_affinities
 from tasks.results import Generated, SkippedProposal
@@ -182,7 +190,24 @@ def _match(
         candidates=_candidates(call, target_ids, reviewer_ids),
         exclusions=_exclusions(call, target_ids, reviewer_ids),
     )
+    if call.attribute_constraints and target_ids:
+        return _solve_with_attributes(call, problem)
     return solve(problem, algorithm)
+
+
+def _solve_with_attributes(call: Call, problem: MatchingProblem) -> MatchingResult:
+    """The call's attribute constraints (matching/attributes.py) over the reviewer records:
+    `organization` and every key of `attributes`. Impossible ones name the proposal."""
+    field = "attribute_constraints"
+    try:
+        constraints = constraints_of(call.attribute_constraints)
+        rows = reviewer_attributes(cast(Sequence[int], problem.reviewers.ids))
+        found = ReviewerAttributes.of(problem.reviewers.ids, rows)
+        return solve_with_attributes(problem, found, constraints, costs=False).result
+    except ImpossibleConstraintError as exc:
+        raise ValidationFailed([{"field": field, "message": m} for m in exc.messages]) from exc
+    except ValueError as exc:
+        raise ValidationFailed([{"field": field, "message": str(exc)}]) from exc
 
 
 def _candidates(call: Call, target_ids: Sequence[int], reviewer_ids: Sequence[int]) -> Pairs:

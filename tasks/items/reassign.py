@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+import numpy as np
+
+from matching.alternates import rank_order
 from store import (
     AssignmentBatch,
     AssignmentItem,
@@ -184,8 +187,13 @@ def rank_candidates(call: Call, proposal_id: int) -> list[Candidate]:
         if left > 0 and (score or 0.0) >= call.min_affinity_threshold:
             load = loads[entry.reviewer_id]
             ranked.append(Candidate(entry, entry.reviewer, score, load, left))
-    ranked.sort(key=lambda c: (-(c.affinity or 0.0), c.workload, c.entry.id))
-    return ranked
+    order = rank_order(  # the engine's alternates rule (matching/alternates.py)
+        np.zeros(len(ranked), dtype=np.int64),
+        np.array([c.affinity or 0.0 for c in ranked], dtype=np.float64),
+        np.array([c.workload for c in ranked], dtype=np.int64),
+        np.array([c.entry.id for c in ranked], dtype=np.int64),
+    )
+    return [ranked[i] for i in order.tolist()]
 
 
 def _eligible_entries(call: Call, proposal_id: int) -> list[ReviewerPoolEntry]:

@@ -21,7 +21,8 @@ class _Rows:
 
 
 def integer_max_min(problem: MatchingProblem, total_at_least: float) -> float:
-    """Best minimum proposal score of any full assignment with total >= `total_at_least`."""
+    """Best minimum proposal score of any full assignment with total >= `total_at_least`
+    (minimum loads included)."""
     n_t, n_r = len(problem.targets), len(problem.reviewers)
     c = problem.candidates
     scores = np.zeros((n_t, n_r))
@@ -35,10 +36,11 @@ def integer_max_min(problem: MatchingProblem, total_at_least: float) -> float:
         floor = np.zeros(n + 1)
         floor[t * n_r : (t + 1) * n_r], floor[n] = -scores[t], 1
         rows.add(floor, -np.inf, 0)
+    mins = problem.reviewers.min_load
     for r in range(n_r):
         load = np.zeros(n + 1)
         load[r:n:n_r] = 1
-        rows.add(load, 0, problem.reviewers.capacity[r])
+        rows.add(load, 0 if mins is None else mins[r], problem.reviewers.capacity[r])
     rows.add(np.append(scores.ravel(), 0), total_at_least, np.inf)
     cost = np.zeros(n + 1)
     cost[n] = -1

@@ -99,3 +99,43 @@ def test_the_fair_heuristic_breaks_no_hard_constraint_and_keeps_coverage(
     heuristic = solve(problem, "fair", options=SolveOptions(fair_exact_max_pairs=0))
     assert find_violations(problem, heuristic.pairs) == []
     assert heuristic.metrics.assigned == solve(problem, "optimal").metrics.assigned
+
+
+def min_loaded(seed: int, n_proposals: int = 15, n_reviewers: int = 10) -> MatchingProblem:
+    """Contended scores with zeros, and minimum loads that leave little room (3 of 4 slots)."""
+    rng = np.random.default_rng(seed)
+    quality = rng.random(n_reviewers)
+    scores = np.round(0.7 * quality[None, :] + 0.3 * rng.random((n_proposals, n_reviewers)), 3)
+    scores[rng.random(scores.shape) < 0.3] = 0.0
+    capacity = -(-2 * n_proposals // n_reviewers) + 1
+    return complete_problem(scores, demand=2, capacity=capacity, min_load=capacity - 1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fair_with_minimum_loads_reaches_95_percent_of_the_milp_at_98_percent_total(
+    seed: int,
+) -> None:
+    problem = min_loaded(seed)
+    optimal = solve(problem, "optimal")
+    reference = integer_max_min(problem, 0.98 * optimal.metrics.total)
+    assert reference > optimal.metrics.min_proposal_score  # the minimum loads make it hard
+    for options in (SolveOptions(), SolveOptions(fair_exact_max_pairs=0)):
+        fair = solve(problem, "fair", options=options)
+        assert fair.metrics.min_proposal_score >= 0.95 * reference - 1e-9
+        assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-9
+        assert fair.metrics.load_min >= problem.reviewers.capacity[0] - 1
+        assert find_violations(problem, fair.pairs) == []
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_neighbourhood_search_lifts_a_call_too_big_to_free_at_once(seed: int) -> None:
+    # 40 proposals: each round frees 30 of them, so the search works on parts of the call
+    problem = min_loaded(seed, n_proposals=40, n_reviewers=16)
+    optimal = solve(problem, "optimal")
+    reference = integer_max_min(problem, 0.98 * optimal.metrics.total)
+    # a fixed number of rounds, not the clock, so that a busy machine gives the same answer
+    options = SolveOptions(fair_exact_max_pairs=0, fair_lns_rounds=40, fair_time_limit=600)
+    fair = solve(problem, "fair", options=options)
+    assert fair.metrics.min_proposal_score >= 0.95 * reference - 1e-9
+    assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-9
+    assert find_violations(problem, fair.pairs) == []

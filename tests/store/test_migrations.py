@@ -75,6 +75,7 @@ def test_version_5_adds_its_columns_to_an_older_schema(db: Database) -> None:
 
     assert migrate() == [
         "message outbox",
+        "attribute constraints",
         "pool answers and conflict decisions",
         "notification request id",
     ]
@@ -126,7 +127,8 @@ def test_version_6_adds_the_request_id_to_an_older_outbox(db: Database) -> None:
     drop_everything()
     database.create_tables([NotificationV5, SchemaMigration])
     database.create_tables([m for m in ALL_MODELS if m is not Notification])
-    for version, name in ((1, "initial schema"), (2, "message outbox"), (5, "pool")):
+    done = ((1, "initial schema"), (2, "message outbox"), (3, "attributes"), (5, "pool"))
+    for version, name in done:
         SchemaMigration.create(version=version, name=name)
     NotificationV5.create(kind="invitation", recipient="a@b.org", subject="s", text_body="t",
                           html_body="h", dedupe_key="old")  # fmt: skip
