@@ -15,6 +15,7 @@ from store import AssignmentRequest, Notification, Review, Reviewer
 from store.enums import RequestStatus, ReviewState
 from store.workload import workloads
 from tasks.eligibility import blocking_conflicts
+from tasks.errors import IdempotencyKeyMismatch
 from tasks.producers import enqueue_assign_reviews
 
 SEED_REVIEWS = ["rev_123", "rev_456", "rev_789"]
@@ -48,6 +49,15 @@ def _scenarios() -> list[Scenario]:
     free = _unassigned_reviews()
     reviewers = sorted(r for (r,) in Reviewer.select(Reviewer.external_id).tuples() if r)
     chunks = [free[0:20], free[20:60], free[60:120], free[120:180]]
+    load_balanced = {
+        "reviewIds": chunks[2],
+        "assignmentStrategy": {
+            "type": "load_balanced",
+            "pool": reviewers[19:39],
+            "maxPerReviewer": 8,
+        },
+        "priority": "urgent",
+    }
     return [
         Scenario(
             "seed example (round robin)",
@@ -84,19 +94,7 @@ def _scenarios() -> list[Scenario]:
                 },
             },
         ),
-        Scenario(
-            "load balanced",
-            {
-                "reviewIds": chunks[2],
-                "assignmentStrategy": {
-                    "type": "load_balanced",
-                    "pool": reviewers[19:39],
-                    "maxPerReviewer": 8,
-                },
-                "priority": "urgent",
-            },
-            idempotency_key="demo-load-balanced",
-        ),
+        Scenario("load balanced", load_balanced, idempotency_key="demo-load-balanced"),
         Scenario(
             "expertise based",
             {
@@ -109,11 +107,8 @@ def _scenarios() -> list[Scenario]:
             },
         ),
         Scenario(
-            "duplicate (same idempotency key)",
-            {
-                "reviewIds": chunks[2][:1],
-                "assignmentStrategy": {"type": "specific", "assignTo": reviewers[:1]},
-            },
+            "duplicate (a retry: same idempotency key, same body)",
+            load_balanced,
             idempotency_key="demo-load-balanced",
         ),
         Scenario(
@@ -192,11 +187,20 @@ def _check_seed_order(result: dict[str, Any] | None) -> Check:
 
 
 def _check_duplicate(sent: list[Scenario]) -> Check:
+    """A retry with the key shares the first request; the key with another body is refused
+    before anything is recorded or enqueued."""
     first, again = (s.request for s in sent if s.idempotency_key == "demo-load-balanced")
+    other = {**first.payload, "priority": "low"}
+    rows = AssignmentRequest.select().count()
+    try:
+        enqueue_assign_reviews(other, idempotency_key="demo-load-balanced")
+        refused = False
+    except IdempotencyKeyMismatch:
+        refused = AssignmentRequest.select().count() == rows
     return Check(
-        "same idempotency key: one request, one effect",
-        first.id == again.id,
-        f"{first.uuid} / {again.uuid}",
+        "same idempotency key: one request, one effect; another body under it refused",
+        first.id == again.id and refused,
+        f"{first.uuid} / {again.uuid}; other body refused: {refused}",
     )
 
 
