@@ -199,6 +199,11 @@ class IdentifyingConsumer(_RedisConsumer):
             return None
         message = decode_message(data)
         reason = undecodable_reason(message)
+        if reason is None and message.queue_name != self.queue_name:
+            # dramatiq's worker finds the consumer to ack by the message's queue name: a wrong
+            # one would kill the worker thread, so the message cannot run here
+            reason = f"queue_name {message.queue_name!r} is not the queue it was on"
+            reason += f" ({self.queue_name!r})"
         if reason is not None:
             self.dead_letter(redis_id, reason)
             return None

@@ -164,10 +164,6 @@ def outcome_of(client: Any, payload: bytes, before: tuple[int, int]) -> tuple[in
     )
 
 
-@pytest.mark.xfail(
-    reason="a message whose queue_name is not the queue it sits on kills a worker thread"
-    " (KeyError in dramatiq.worker.process_message): for h2 (workers/wire.py)"
-)
 def test_every_raw_message_ends_as_one_failed_request_or_one_dead_letter(
     worker: subprocess.Popen[bytes], redis_client: Any
 ) -> None:
