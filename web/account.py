@@ -1,5 +1,6 @@
 """Signing in and out with an API token, the home page (the calls a user manages) and `/me`
-(a reviewer's invitations: sent, responded and expired)."""
+(a reviewer's pool invitations, batches of invitations (sent, responded and expired) and
+reviews)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from store import User
 from tasks.batches.listing import list_own_batches
 from tasks.links import response_token
 from tasks.overview import managed_calls
+from tasks.pools.listing import PoolFilters, list_pool_entries
 from tasks.reviews import own_reviews
 from tasks.users import authenticate
 from web.rendering import error_page, page, redirect
@@ -96,6 +98,15 @@ def my_batches(request: Request) -> Response:
     views, _total = list_own_batches(user, page_size=None)
     rows = [(view, response_token(view.batch)) for view in views]
     reviews = own_reviews(user)
+    pools, _count = list_pool_entries(
+        user, PoolFilters(my_invitations=True), ordering=["created"], page_size=None
+    )
     return page(
-        request, "me.html.j2", user=user, title="My invitations", rows=rows, reviews=reviews
+        request,
+        "me.html.j2",
+        user=user,
+        title="My invitations",
+        rows=rows,
+        reviews=reviews,
+        pools=pools,
     )

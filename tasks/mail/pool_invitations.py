@@ -38,7 +38,7 @@ def queue_pool_invitation(
                 "max_assignments": entry.max_assignments,
                 "message": message,
                 # the API resource whose accept/ and decline/ answer it
-                "link": public_link("api", "call-reviewer-pools", str(entry.uuid)) + "/",
+                "link": public_link("me") + "#pool-invitations",  # sign in, then answer there
             },
             dedupe_key=notification_dedupe_key(
                 NotificationKind.POOL_INVITATION, entry.uuid, occasion
