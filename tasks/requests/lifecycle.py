@@ -59,20 +59,34 @@ def submit_request(
     inside a transaction. A known key with another body, user or kind raises
     IdempotencyKeyMismatch, before anything is enqueued, and the first request is untouched.
     """
-    with write_transaction():
-        if idempotency_key is not None:
-            existing = AssignmentRequest.get_or_none(
-                AssignmentRequest.idempotency_key == idempotency_key
+    try:
+        with write_transaction():
+            if idempotency_key is not None:
+                existing = AssignmentRequest.get_or_none(
+                    AssignmentRequest.idempotency_key == idempotency_key
+                )
+                if existing is not None:
+                    return _first_use(existing, kind, requested_by, body), False
+            request = AssignmentRequest.create(
+                kind=kind, idempotency_key=idempotency_key, payload=body, requested_by=requested_by
             )
-            if existing is not None:
-                first = (existing.kind, existing.requested_by_id, existing.payload)
-                if first != (kind, requested_by, body):
-                    raise IdempotencyKeyMismatch()
-                return existing, False
-        request = AssignmentRequest.create(
-            kind=kind, idempotency_key=idempotency_key, payload=body, requested_by=requested_by
-        )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # Two first uses of one key at once: the other committed first; answer as a retry.
+        existing = AssignmentRequest.get(AssignmentRequest.idempotency_key == idempotency_key)
+        return _first_use(existing, kind, requested_by, body), False
     return request, True
+
+
+def _first_use(
+    existing: AssignmentRequest, kind: RequestKind, requested_by: int | None, body: Any
+) -> AssignmentRequest:
+    """The request that first used a key, when this use is the same (kind, user, body);
+    IdempotencyKeyMismatch otherwise."""
+    if (existing.kind, existing.requested_by_id, existing.payload) != (kind, requested_by, body):
+        raise IdempotencyKeyMismatch()
+    return existing
 
 
 def process_request(
