@@ -246,7 +246,7 @@ def _count_capacity(tally: Tally) -> None:
 
 
 def _count_expiry(tally: Tally, until: datetime) -> set[str]:
-    """Overdue batches left unexpired; returns the expiry-notice key prefixes called for."""
+    """Overdue batches left unexpired; returns the expiry-notice keys called for."""
     overdue = AssignmentBatch.select().where(
         AssignmentBatch.expires_at < until,
         AssignmentBatch.status.in_([BatchStatus.SENT, BatchStatus.EXPIRED]),
@@ -257,11 +257,18 @@ def _count_expiry(tally: Tally, until: datetime) -> set[str]:
         AssignmentBatch.select().where(AssignmentBatch.status == BatchStatus.EXPIRED).count()
     )
     tally.details["expiry_lost"] = [str(b.uuid) for b in lost[:10]]
-    return {
-        f"{NotificationKind.EXPIRED_NOTICE.value}:{b.uuid}:*"
+    # The managers' notice is one digest per call and run: each expired batch must be in one
+    # (its manager_notified flag is set in the digest row's transaction), and every digest row
+    # written must have been delivered. A batch in none stands for a notice never delivered.
+    digests = Notification.select(Notification.dedupe_key).where(
+        Notification.kind == NotificationKind.EXPIRED_NOTICE
+    )
+    unnotified = {
+        f"{NotificationKind.EXPIRED_NOTICE.value}:not-in-any-digest:{b.uuid}"
         for b in overdue
-        if b.status == BatchStatus.EXPIRED
+        if b.status == BatchStatus.EXPIRED and not b.manager_notified
     }
+    return {key for (key,) in digests.tuples()} | unnotified
 
 
 def _count_mail(
