@@ -99,7 +99,10 @@ def my_batches(request: Request) -> Response:
     rows = [(view, response_token(view.batch)) for view in views]
     reviews = own_reviews(user)
     pools, _count = list_pool_entries(
-        user, PoolFilters(my_invitations=True), ordering=["created"], page_size=None
+        user,
+        PoolFilters(my_invitations=True, invitation_status=("pending",)),  # what awaits an answer
+        ordering=["created"],
+        page_size=None,
     )
     return page(
         request,
