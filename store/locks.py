@@ -25,9 +25,12 @@ def lock_rows(model: type[Model], ids: Iterable[int]) -> None:
         list(query.order_by(model._meta.primary_key).for_update())
 
 
-def locked(query: Any) -> Any:
-    """`query` with FOR UPDATE on PostgreSQL (rows locked, values fresh); as is on SQLite."""
-    return query if is_sqlite() else query.for_update()
+def locked(query: Any, of: Any = None) -> Any:
+    """`query` with FOR UPDATE on PostgreSQL (rows locked, values fresh); as is on SQLite.
+    `of`: the only model whose rows are locked (a query with an outer join needs it)."""
+    if is_sqlite():
+        return query
+    return query.for_update() if of is None else query.for_update(of=of)
 
 
 # Lock order, the same for every writer so two writers never wait on each other in a cycle:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from peewee import Expression, fn
+from peewee import Expression, Value, fn
 
 from matching import ExclusionKind
 from store import (
@@ -27,6 +27,7 @@ from store import (
     ReviewerPoolEntry,
 )
 from store.calls import Affinity
+from store.compiled import CompiledQuery, among
 from store.enums import BLOCKING_COI_STATUSES, InvitationStatus, ItemStatus, ReviewState
 from tasks.rules import HOLDING_ITEMS, HOLDING_REVIEW_STATES, OPEN_BATCHES
 
@@ -231,6 +232,61 @@ def held_proposals(reviewer_ids: Collection[int], proposal_ids: Collection[int])
     """(reviewer, proposal) pairs where the reviewer already reviews or is invited to review it
     (HOLDS_NOW: bulk assign's rule)."""
     return held_pairs(HOLDS_NOW, proposal_ids, reviewer_ids)
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """What keeps reviewers off proposals in a bulk assignment: blocking conflicts, and the
+    proposals they already have (HOLDS_NOW)."""
+
+    conflicts: set[Pair]
+    held: set[Pair]
+
+
+_CONFLICT, _HELD = 1, 2
+
+
+def _exclusions_query() -> Any:
+    conflicts = ConflictOfInterest.select(
+        Value(_CONFLICT), ConflictOfInterest.reviewer, ConflictOfInterest.proposal
+    ).where(
+        among(ConflictOfInterest.proposal, "proposals"),
+        among(ConflictOfInterest.reviewer, "reviewers"),
+        blocks(),
+    )
+    items = (
+        AssignmentItem.select(Value(_HELD), ReviewerPoolEntry.reviewer, AssignmentItem.proposal)
+        .join(AssignmentBatch)
+        .join(ReviewerPoolEntry)
+        .where(
+            among(AssignmentItem.proposal, "proposals"),
+            among(ReviewerPoolEntry.reviewer, "reviewers"),
+        )
+    )
+    reviews = Review.select(Value(_HELD), Review.reviewer, Review.proposal).where(
+        among(Review.proposal, "proposals"), among(Review.reviewer, "reviewers")
+    )
+    item_rule, review_rule = HOLDS_NOW.items.condition(), HOLDS_NOW.reviews.condition()
+    if item_rule is not None:
+        items = items.where(item_rule)
+    if review_rule is not None:
+        reviews = reviews.where(review_rule)
+    return conflicts + items + reviews  # UNION ALL
+
+
+_EXCLUSIONS = CompiledQuery(_exclusions_query)
+
+
+def bulk_exclusions(reviewer_ids: Collection[int], proposal_ids: Collection[int]) -> Exclusions:
+    """`blocking_conflicts` and `held_proposals` of these reviewers and proposals, read in one
+    statement of constant text (store/compiled.py): the hot path of bulk assignment."""
+    found = Exclusions(set(), set())
+    if not reviewer_ids or not proposal_ids:
+        return found
+    rows = _EXCLUSIONS.tuples(proposals=list(proposal_ids), reviewers=list(reviewer_ids))
+    for kind, reviewer, proposal in rows:
+        (found.conflicts if kind == _CONFLICT else found.held).add((reviewer, proposal))
+    return found
 
 
 def current_reviewers(proposal_ids: Sequence[int]) -> dict[int, set[int]]:

@@ -69,6 +69,41 @@ class RenderedEmail:
     html: str
 
 
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One e-mail to write to the outbox, its recipient checked (see `outgoing`)."""
+
+    kind: NotificationKind
+    recipient: str
+    recipient_name: str
+    template: str
+    context: Mapping[str, Any]
+    dedupe_key: str
+
+
+def outgoing(
+    kind: NotificationKind,
+    *,
+    recipient: str,
+    recipient_name: str,
+    template: str,
+    context: Mapping[str, Any],
+    dedupe_key: str,
+) -> OutgoingEmail:
+    """An e-mail for `queue_emails`; InvalidRecipientError when `recipient` is not a single
+    valid address, ValueError for a dedupe key the column cannot hold."""
+    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX_CHARS:
+        raise ValueError(f"dedupe_key: 1 to {DEDUPE_KEY_MAX_CHARS} characters, got {dedupe_key!r}")
+    return OutgoingEmail(
+        kind=kind,
+        recipient=validate_address(recipient),
+        recipient_name=single_line(recipient_name, NAME_MAX_CHARS),
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+    )
+
+
 def queue_email(
     kind: NotificationKind,
     *,
@@ -85,34 +120,58 @@ def queue_email(
     commits or rolls back with the change; it never enqueues (see `enqueue_deliveries`).
     Raises InvalidRecipientError when `recipient` is not a single valid address.
     """
+    email = outgoing(
+        kind,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        template=template,
+        context=context,
+        dedupe_key=dedupe_key,
+    )
+    return queue_emails([email])[0]
+
+
+def queue_emails(emails: Sequence[OutgoingEmail]) -> list[int | None]:
+    """Render and insert these e-mails in one statement, each unless its dedupe key exists;
+    the new ids in the order given (None where the key was already written, or given twice).
+    Same contract as `queue_email`."""
     if not database.in_transaction():
         raise TransactionRequiredError(
             "queue_email must run inside the transaction of the change it announces"
         )
-    if not dedupe_key or len(dedupe_key) > DEDUPE_KEY_MAX_CHARS:
-        raise ValueError(f"dedupe_key: 1 to {DEDUPE_KEY_MAX_CHARS} characters, got {dedupe_key!r}")
-    address = validate_address(recipient)
-    name = single_line(recipient_name, NAME_MAX_CHARS)
-    rendered = render_email(template, {**context, "recipient_name": name})
-    query = (
-        Notification.insert(
-            kind=kind,
-            recipient=address,
-            recipient_name=name,
-            subject=rendered.subject,
-            text_body=rendered.text,
-            html_body=rendered.html,
-            dedupe_key=dedupe_key,
-            request_id=current_request_id(),
+    if not emails:
+        return []
+    request_id = current_request_id()
+    rows = []
+    for email in emails:
+        rendered = render_email(
+            email.template, {**email.context, "recipient_name": email.recipient_name}
         )
+        rows.append(
+            {
+                Notification.kind: email.kind,
+                Notification.recipient: email.recipient,
+                Notification.recipient_name: email.recipient_name,
+                Notification.subject: rendered.subject,
+                Notification.text_body: rendered.text,
+                Notification.html_body: rendered.html,
+                Notification.dedupe_key: email.dedupe_key,
+                Notification.request_id: request_id,
+            }
+        )
+    query = (
+        Notification.insert_many(rows)
         .on_conflict(conflict_target=[Notification.dedupe_key], action="nothing")
-        .returning(notification_pk)
+        .returning(notification_pk, Notification.dedupe_key)
         .tuples()
     )
-    # RETURNING yields no row when the conflict skipped the insert, on SQLite and PostgreSQL
+    # RETURNING yields no row where the conflict skipped the insert, on SQLite and PostgreSQL
     # alike (SQLite's lastrowid would instead repeat the connection's previous insert).
-    rows = list(query.execute())
-    return int(rows[0][0]) if rows else None
+    written = {key: int(new_id) for new_id, key in query.execute()}
+    ids: list[int | None] = []
+    for email in emails:
+        ids.append(written.pop(email.dedupe_key, None))
+    return ids
 
 
 def enqueue_deliveries(ids: Iterable[int | None]) -> None:
@@ -210,22 +269,20 @@ class AssignedReview:
     deadline: datetime | None
 
 
-def queue_review_assigned(
+def review_assigned_email(
     *,
     request_id: str,
     reviewer_id: str,
     recipient: str,
     recipient_name: str,
     reviews: Sequence[AssignedReview],
-) -> int | None:
-    """Queue the ONE message telling a reviewer about every review one request gave them.
-
-    At most once per (request, reviewer); same contract as `queue_email`.
-    """
+) -> OutgoingEmail:
+    """The ONE message telling a reviewer about every review one request gave them (at most
+    once per (request, reviewer)); InvalidRecipientError as `outgoing`."""
     if not reviews:
         raise ValueError("queue_review_assigned needs at least one review")
     items = [_review_context(review) for review in reviews]
-    return queue_email(
+    return outgoing(
         NotificationKind.REVIEW_ASSIGNED,
         recipient=recipient,
         recipient_name=recipient_name,
@@ -235,6 +292,25 @@ def queue_review_assigned(
             NotificationKind.REVIEW_ASSIGNED, request_id, reviewer_id
         ),
     )
+
+
+def queue_review_assigned(
+    *,
+    request_id: str,
+    reviewer_id: str,
+    recipient: str,
+    recipient_name: str,
+    reviews: Sequence[AssignedReview],
+) -> int | None:
+    """Queue `review_assigned_email`; same contract as `queue_email`."""
+    email = review_assigned_email(
+        request_id=request_id,
+        reviewer_id=reviewer_id,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        reviews=reviews,
+    )
+    return queue_emails([email])[0]
 
 
 def _review_context(review: AssignedReview) -> dict[str, Any]:

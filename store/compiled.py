@@ -1,0 +1,143 @@
+"""Hot queries compiled once per database: peewee builds the SQL text the first time, later
+runs only bind new values to it.
+
+Building a query is most of the CPU a small statement costs in peewee (each `.sql()` walks the
+whole expression tree), and the hot path of a queued request runs a dozen of them. A query
+whose only varying parts are `Slot`s has one text whatever the values, so it is built once:
+
+    LOCK_REVIEWS = CompiledQuery(lambda: Review.select(...).where(among(Review.id, "ids")))
+    rows = LOCK_REVIEWS.tuples(ids=[3, 1, 2])
+
+`among(field, name)` is the list membership of a slot with one text for any length: one array
+parameter on PostgreSQL (`field = ANY(CAST(%s AS type[]))`), one JSON parameter on SQLite
+(`field IN (SELECT value FROM json_each(?))`, which also avoids SQLite's cap on bound
+parameters). `slot(name)` is a single value. The text is kept per database object, so the
+tests' switch between SQLite and PostgreSQL rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import SQL, Cast, Expression, Field, Select, Value, fn
+
+from store.db import database, is_sqlite
+
+#: PostgreSQL's array type of a field's values, by peewee field type.
+_ARRAY_TYPES = {
+    "AUTO": "integer[]",
+    "INT": "integer[]",
+    "BIGAUTO": "bigint[]",
+    "BIGINT": "bigint[]",
+    "UUID": "uuid[]",
+    "VARCHAR": "text[]",
+    "TEXT": "text[]",
+}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A named parameter of a compiled query; `listed` when it holds a list of `field` values."""
+
+    name: str
+    field: Field | None = None
+    listed: bool = False
+
+    def encode(self, value: Any) -> Any:
+        if self.field is None:
+            return value
+        if not self.listed:
+            return self.field.db_value(value)
+        values = [self.field.db_value(v) for v in value]
+        return json.dumps(values) if is_sqlite() else values
+
+
+def among(field: Field, name: str) -> Expression:
+    """`field` is one of the values of the list slot `name` (one text for any length)."""
+    holder = Slot(name, field, listed=True)
+    if is_sqlite():
+        return field.in_(SQL("(SELECT value FROM json_each(?))", [holder]))
+    array_type = _ARRAY_TYPES[field.field_type]
+    return Expression(field, "=", fn.ANY(Cast(Value(holder, converter=False), array_type)))
+
+
+@dataclass(frozen=True)
+class _ColumnSlot(Slot):
+    """One column (`index`) of the rows of a table slot; on SQLite, all of them as JSON."""
+
+    index: int = 0
+
+    def encode(self, value: Any) -> Any:
+        if is_sqlite():
+            return json.dumps([list(row) for row in value])
+        return [row[self.index] for row in value]
+
+
+def rows_of(name: str, columns: dict[str, str]) -> Any:
+    """A table, aliased `name`, of the rows of the slot `name` (a list of tuples with these
+    columns, name -> PostgreSQL type): one text for any number of rows, e.g. to UPDATE ...
+    FROM it (unnest on PostgreSQL, json_each on SQLite)."""
+    if is_sqlite():
+        picked = [
+            fn.json_extract(SQL("value"), f"$[{i}]").alias(column)
+            for i, column in enumerate(columns)
+        ]
+        source = SQL("json_each(?)", [_ColumnSlot(name)])
+        return Select(from_list=[source], columns=picked).alias(name)
+    picked = [
+        fn.unnest(Cast(Value(_ColumnSlot(name, index=i), converter=False), f"{kind}[]")).alias(
+            column
+        )
+        for i, (column, kind) in enumerate(columns.items())
+    ]
+    return Select(columns=picked).alias(name)
+
+
+def slot(name: str, field: Field | None = None) -> Value:
+    """A single-valued parameter `name` (converted like `field`'s values, if given)."""
+    return Value(Slot(name, field), converter=False)
+
+
+class CompiledQuery:
+    """A query built by `build` once per database, run with new slot values each time."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._compiled: dict[int, tuple[str, list[Any], list[Callable[[Any], Any] | None]]] = {}
+
+    def _text(self) -> tuple[str, list[Any], list[Callable[[Any], Any] | None]]:
+        key = id(database.obj)
+        found = self._compiled.get(key)
+        if found is None:
+            query = self._build()
+            sql, params = query.sql()
+            columns = getattr(query, "_returning", None) or []
+            converters = [c.python_value if isinstance(c, Field) else None for c in columns]
+            found = self._compiled[key] = (sql, list(params), converters)
+        return found
+
+    def execute(self, **values: Any) -> Any:
+        """Run the query with `values` for its slots; the database cursor."""
+        sql, params, _ = self._text()
+        bound = [p.encode(values[p.name]) if isinstance(p, Slot) else p for p in params]
+        return database.execute_sql(sql, bound)
+
+    def tuples(self, **values: Any) -> list[tuple[Any, ...]]:
+        """The rows of the query (or of a write's RETURNING), each column converted by its
+        field as peewee would (enums, uuids, instants); expressions as the database gives them."""
+        rows = self.execute(**values).fetchall()
+        converters = self._text()[2]
+        if not any(converters):
+            return list(rows)
+        return [tuple(_convert(c, v) for c, v in zip(converters, row, strict=True)) for row in rows]
+
+    def count(self, **values: Any) -> int:
+        """How many rows a write changed."""
+        return int(self.execute(**values).rowcount)
+
+
+def _convert(converter: Callable[[Any], Any] | None, value: Any) -> Any:
+    return value if converter is None or value is None else converter(value)
