@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from peewee import DataError, IntegrityError
 from pydantic import ValidationError
 
 from store import AssignmentRequest, database, write_transaction
 from store.clock import utcnow
+from store.compiled import CompiledQuery, slot
 from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from store.locks import locked
 from tasks.errors import IdempotencyKeyMismatch, ReviewqError, ValidationFailed
@@ -104,39 +105,33 @@ def process_request(
     if envelope is None:
         assert message.error is not None
         return _record_malformed(kind, message.raw, message.error)
-    request = _find_or_create(kind, envelope)
+    request = _find_or_create(kind, envelope, running=message.error is None)
     if request.status in FINISHED_REQUEST_STATUSES:
         return None
     if message.error is not None:
         return _fail_at_once(request.id, message.error)
-    AssignmentRequest.update(
-        status=RequestStatus.RUNNING,
-        started_at=utcnow(),
-        attempts=AssignmentRequest.attempts + 1,
-    ).where(
-        AssignmentRequest.id == request.id,
-        AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)),
-    ).execute()
+    if not request.started_now:
+        _START.execute(id=request.id, now=utcnow())
     return _run_locked(request.id, envelope.request, handler)
 
 
 def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
     with write_transaction():
-        request = locked(AssignmentRequest.select().where(AssignmentRequest.id == request_id)).get()
-        if request.status in FINISHED_REQUEST_STATUSES:
+        ((request_uuid, status),) = _LOCK.tuples(id=request_id)
+        if status in FINISHED_REQUEST_STATUSES:
             return None
         now = utcnow()
         try:
             with database.atomic():  # a savepoint: a domain error undoes everything it wrote
-                result = handler(body, request_uuid=request.uuid, now=now)
+                result = handler(body, request_uuid=request_uuid, now=now)
         except ReviewqError as exc:
-            _finish(request, RequestStatus.FAILED, exc.body(), exc.http_status, now)
+            _finish(request_id, RequestStatus.FAILED, exc.body(), exc.http_status, now)
             return Outcome(RequestStatus.FAILED, [])
         except INPUT_ERRORS as exc:
             error = ValidationFailed([{"field": "request", "message": _refused(exc)}])
-            _finish(request, RequestStatus.FAILED, error.body(), error.http_status, now)
+            _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, now)
             return Outcome(RequestStatus.FAILED, [])
-        _finish(request, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
+        _finish(request_id, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
         return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
 
 
@@ -147,56 +142,107 @@ def _refused(exc: Exception) -> str:
 def _fail_at_once(request_id: int, error: ValidationFailed) -> Outcome | None:
     """Record an input error on the request; None when it had finished already."""
     with write_transaction():
-        request = locked(AssignmentRequest.select().where(AssignmentRequest.id == request_id)).get()
-        if request.status in FINISHED_REQUEST_STATUSES:
+        ((_, status),) = _LOCK.tuples(id=request_id)
+        if status in FINISHED_REQUEST_STATUSES:
             return None
         now = utcnow()
         AssignmentRequest.update(started_at=now, attempts=AssignmentRequest.attempts + 1).where(
             AssignmentRequest.id == request_id
         ).execute()
-        _finish(request, RequestStatus.FAILED, error.body(), error.http_status, now)
+        _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, now)
     return Outcome(RequestStatus.FAILED, [])
 
 
 def _finish(
-    request: AssignmentRequest,
+    request_id: int,
     status: RequestStatus,
     body: dict[str, Any],
     http_status: int,
     now: datetime,
 ) -> None:
-    AssignmentRequest.update(
+    _FINISH.execute(
+        id=request_id,
         status=status,
         result=body,
         error=body.get("error") if status == RequestStatus.FAILED else None,
         http_status=http_status,
-        finished_at=now,
-    ).where(AssignmentRequest.id == request.id).execute()
+        now=now,
+    )
 
 
-def _find_or_create(kind: RequestKind, envelope: RequestEnvelope) -> AssignmentRequest:
+@dataclass(frozen=True)
+class _Found:
+    """The request a message names: its id and status; `started_now` when this run created
+    it, already running (one statement less than creating it queued and starting it)."""
+
+    id: int
+    status: RequestStatus
+    started_now: bool = False
+
+
+def _find_or_create(kind: RequestKind, envelope: RequestEnvelope, *, running: bool) -> _Found:
     if envelope.request_id is not None:
-        found = AssignmentRequest.get_or_none(AssignmentRequest.uuid == envelope.request_id)
-        if found is not None:
-            return found
+        rows = _BY_UUID.tuples(uuid=envelope.request_id)
+        if rows:
+            return _Found(*rows[0])
     if envelope.idempotency_key is not None:
-        found = AssignmentRequest.get_or_none(
-            AssignmentRequest.idempotency_key == envelope.idempotency_key
-        )
-        if found is not None:
-            return found
-    fields: dict[str, Any] = {
+        rows = _BY_KEY.tuples(key=envelope.idempotency_key)
+        if rows:
+            return _Found(*rows[0])
+    now = utcnow()
+    values = {
+        "uuid": envelope.request_id or uuid4(),
+        "now": now,
         "kind": kind,
         "payload": envelope.request,
-        "idempotency_key": envelope.idempotency_key,
+        "key": envelope.idempotency_key,
+        "status": RequestStatus.RUNNING if running else RequestStatus.QUEUED,
+        "attempts": 1 if running else 0,
+        "started_at": now if running else None,
     }
-    if envelope.request_id is not None:
-        fields["uuid"] = envelope.request_id
     try:
         with write_transaction():
-            return AssignmentRequest.create(**fields)
+            ((new_id,),) = _CREATE.tuples(**values)
     except IntegrityError:  # the same message, delivered twice at once: the other one won
-        return _find_or_create(kind, envelope)
+        return _find_or_create(kind, envelope, running=running)
+    return _Found(new_id, values["status"], started_now=running)
+
+
+R = AssignmentRequest
+_FINISHED = list(FINISHED_REQUEST_STATUSES)
+#: The statements of every run, each built once (store/compiled.py).
+_BY_UUID = CompiledQuery(lambda: R.select(R.id, R.status).where(R.uuid == slot("uuid", R.uuid)))
+_BY_KEY = CompiledQuery(lambda: R.select(R.id, R.status).where(R.idempotency_key == slot("key")))
+_LOCK = CompiledQuery(lambda: locked(R.select(R.uuid, R.status).where(R.id == slot("id"))))
+_CREATE = CompiledQuery(
+    lambda: R.insert(
+        uuid=slot("uuid", R.uuid),
+        created=slot("now", R.created),
+        modified=slot("now", R.modified),
+        kind=slot("kind", R.kind),
+        payload=slot("payload", R.payload),
+        idempotency_key=slot("key"),
+        status=slot("status", R.status),
+        attempts=slot("attempts"),
+        started_at=slot("started_at", R.started_at),
+    ).returning(R.id)
+)
+_START = CompiledQuery(
+    lambda: R.update(
+        status=RequestStatus.RUNNING,
+        started_at=slot("now", R.started_at),
+        attempts=R.attempts + 1,
+    ).where(R.id == slot("id"), R.status.not_in(_FINISHED))
+)
+_FINISH = CompiledQuery(
+    lambda: R.update(
+        status=slot("status", R.status),
+        result=slot("result", R.result),
+        error=slot("error", R.error),
+        http_status=slot("http_status"),
+        finished_at=slot("now", R.finished_at),
+    ).where(R.id == slot("id"))
+)
 
 
 def _record_malformed(kind: RequestKind, message: Any, error: ReviewqError) -> Outcome:
