@@ -31,13 +31,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NoReturn, cast
+from typing import Any, NoReturn, cast
 
 import dramatiq
 from peewee import AutoField, Expression
 
 from config import get_settings
 from store.clock import utcnow
+from store.compiled import CompiledQuery, slot
 from store.enums import NotificationStatus
 from store.outbox import Notification
 from workers.broker import actor, retry_transient
@@ -136,24 +137,36 @@ def deliver(notification_id: int, transport: MailTransport | None = None) -> Del
 
 def claim_notification(notification_id: int, now: datetime) -> Claim | None:
     """Take the row for this run with one conditional UPDATE; None when it is not claimable."""
+    rows = _CLAIM.tuples(id=notification_id, now=now, stale_before=now - stale_claim())
+    if not rows:
+        return None
+    notification = Notification(**dict(zip(_NOTIFICATION_FIELDS, rows[0], strict=True)))
+    return Claim(notification_id, int(notification.attempts), notification)
+
+
+_NOTIFICATION_FIELDS = [field.name for field in Notification._meta.sorted_fields]
+
+
+def _claim_query() -> Any:
+    now = slot("now", Notification.claimed_at)
     claimable = (Notification.status == NotificationStatus.PENDING) | (
         (Notification.status == NotificationStatus.SENDING)
-        & (Notification.claimed_at < now - stale_claim())
+        & (Notification.claimed_at < slot("stale_before", Notification.claimed_at))
     )
-    query = (
+    return (
         Notification.update(
             status=NotificationStatus.SENDING,
             attempts=Notification.attempts + 1,
             claimed_at=now,
             modified=now,
         )
-        .where((notification_pk == notification_id) & claimable)
-        .returning(Notification)
+        .where((notification_pk == slot("id")) & claimable)
+        .returning(*Notification._meta.sorted_fields)
     )
-    rows = list(query.execute())
-    if not rows:
-        return None
-    return Claim(notification_id, int(rows[0].attempts), rows[0])
+
+
+#: The claim of every delivery, built once (store/compiled.py).
+_CLAIM = CompiledQuery(_claim_query)
 
 
 def stale_claim() -> timedelta:
