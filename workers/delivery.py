@@ -61,6 +61,10 @@ ACTOR_TIME_LIMIT_MS = 20_000
 MIN_RETRY_DELAY = timedelta(seconds=10)
 MAX_RETRY_DELAY = timedelta(hours=1)
 LAST_ERROR_MAX_CHARS = 1000
+#: dramatiq's priority of deliveries within a worker (the lower runs first; every other actor
+#: has 0): a worker with queued requests and mail to send runs the requests first, so a burst
+#: of assignments is not slowed by its own e-mail, which follows as soon as the burst ends.
+DELIVERY_PRIORITY = 10
 
 # The implicit `id` primary key, typed (the peewee stubs do not know it); lower case so that
 # linters read it as the column it is, not as a constant to put on the right of `==`.
@@ -95,6 +99,7 @@ class Claim:
     retry_when=retry_transient(MAX_ATTEMPTS),
     time_limit=ACTOR_TIME_LIMIT_MS,
     throws=(NotificationFailedError, InvalidDeliveryMessageError),
+    priority=DELIVERY_PRIORITY,
 )
 def deliver_notification(notification_id: int) -> None:
     """Deliver one outbox row at most once (see the module docstring for the one gap)."""
