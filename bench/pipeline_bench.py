@@ -303,7 +303,9 @@ def http_phase(run: Run) -> Figures:
             ("sequential", counts.sequential, 1),
             ("concurrent", counts.concurrent, counts.clients),
         ):
-            plan = one_review_plan(count, seed=15)
+            # phase 2's cap, so that a request does as much work as a queued one
+            cap = data.binding_cap(counts.one)
+            plan = data.plan_requests(count, 1, 5, cap, seed=15)
             seconds, samples = post_all(base, token, plan, clients)
             wait_until(lambda: unsent_mail() == 0, 120)
             figures[name] = {
