@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -457,6 +458,7 @@ def run_bench(args: argparse.Namespace) -> Figures:
             "counts": counts.__dict__,
         }
         figures.update(measure(run, phases))
+    shutil.rmtree(Path(data_dir) / "outbox", ignore_errors=True)  # the .eml files, on tmpfs
     figures["uptime_after"] = load()
     figures["problems"] = run.problems
     figures["targets"] = {name: met for name, _, _, met in targets(figures)}
