@@ -9,6 +9,10 @@ Input errors fail once, at once, as VALIDATION_ERROR on a request row: a message
 envelope gets a failed row of its own; an envelope whose body cannot be stored fails its own
 row; a value the handler or the database refuses (INPUT_ERRORS) fails the row too. Only the
 other errors (the database or Redis down) propagate, for the actor to be retried.
+
+Whoever waits for a request (`wait_for_request`: the HTTP answer of a queued request, the CLI)
+is woken by a completion token the worker pushes after the commit that finished it
+(tasks/requests/completion.py), and reads the store to learn the result.
 """
 
 from __future__ import annotations
@@ -30,12 +34,17 @@ from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from store.locks import locked
 from tasks.errors import IdempotencyKeyMismatch, ReviewqError, ValidationFailed
 from tasks.messages import RequestEnvelope, RequestMessage, parse_request_message
+from tasks.requests.completion import announce_finished, await_finished
 from tasks.results import StoredAnswer
 
 Handler = Callable[..., StoredAnswer]  # (raw body, *, request_uuid, now)
 #: What a handler raises for a value it (or the database) cannot take: the caller's input,
 #: never worth a retry (a NUL psycopg2 refuses, an instant past year 9999, a number too big).
 INPUT_ERRORS = (DataError, ValueError, OverflowError, UnicodeError)
+#: A waiter reads the store at least this often, token or not (a missed token costs this much).
+WAIT_SLICE_SECONDS = 1.0
+#: Without Redis a waiter polls the store, backing off from `poll` up to this.
+MAX_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,9 @@ def process_request(
 
     `message` is the actor's checked arguments (tasks.messages.parse_request_message), or the
     one raw message. Validation failures and domain errors are recorded on the request (never
-    retried); transient errors (database down) propagate so that the actor is retried.
+    retried); transient errors (database down) propagate so that the actor is retried. Once
+    the request has finished (now or before) its waiters are woken, after the commit: call it
+    outside any transaction.
     """
     if not isinstance(message, RequestMessage):
         message = parse_request_message((message,), {})
@@ -105,6 +116,15 @@ def process_request(
         assert message.error is not None
         return _record_malformed(kind, message.raw, message.error)
     request = _find_or_create(kind, envelope)
+    outcome = _run(request, message, envelope, handler)
+    announce_finished(request.uuid)
+    return outcome
+
+
+def _run(
+    request: AssignmentRequest, message: RequestMessage, envelope: RequestEnvelope, handler: Handler
+) -> Outcome | None:
+    """Finish the request (each path commits); None when it had finished already."""
     if request.status in FINISHED_REQUEST_STATUSES:
         return None
     if message.error is not None:
@@ -226,25 +246,30 @@ def _json_safe(value: Any) -> bool:
 
 
 def record_gave_up(message: Any, error: ReviewqError) -> bool:
-    """Mark the request of `message` failed after its retries ran out; False if none matched."""
+    """Mark the request of `message` failed after its retries ran out, and wake its waiters;
+    False if none matched (or it had finished already)."""
     try:
         envelope = RequestEnvelope.model_validate(message)
     except ValidationError:
         return False
-    query = AssignmentRequest.update(
+    if envelope.request_id is not None:
+        match = AssignmentRequest.uuid == envelope.request_id
+    elif envelope.idempotency_key is not None:
+        match = AssignmentRequest.idempotency_key == envelope.idempotency_key
+    else:
+        return False
+    updated = AssignmentRequest.update(
         status=RequestStatus.FAILED,
         result=error.body(),
         error=error.body()["error"],
         http_status=error.http_status,
         finished_at=utcnow(),
-    ).where(AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)))
-    if envelope.request_id is not None:
-        query = query.where(AssignmentRequest.uuid == envelope.request_id)
-    elif envelope.idempotency_key is not None:
-        query = query.where(AssignmentRequest.idempotency_key == envelope.idempotency_key)
-    else:
+    ).where(match, AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)))
+    if not updated.execute():
         return False
-    return bool(query.execute())
+    for request in AssignmentRequest.select(AssignmentRequest.uuid).where(match):
+        announce_finished(request.uuid)
+    return True
 
 
 class RequestTimeout(TimeoutError):
@@ -258,15 +283,26 @@ def wait_for_request(
     poll: float = 0.05,
     on_poll: Callable[[AssignmentRequest], None] | None = None,
 ) -> AssignmentRequest:
-    """Poll the store until the request has finished; raise RequestTimeout after `timeout` s."""
+    """The request once it has finished; RequestTimeout after `timeout` s.
+
+    Reads the store, then waits for the worker's completion token (tasks/requests/completion.py)
+    for at most WAIT_SLICE_SECONDS, and reads again, until the request has finished. When Redis
+    cannot be listened to, it polls the store instead, backing off from `poll` to
+    MAX_POLL_SECONDS.
+    """
     deadline = time.monotonic() + timeout
+    listening = True
     while True:
         request = AssignmentRequest.get(AssignmentRequest.uuid == request_uuid)
         if request.status in FINISHED_REQUEST_STATUSES:
             return request
         if on_poll is not None:
             on_poll(request)
-        if time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise RequestTimeout(f"request {request_uuid} is still {request.status.value}")
-        time.sleep(poll)
-        poll = min(poll * 1.5, 0.5)
+        if listening:
+            listening = await_finished(request_uuid, min(remaining, WAIT_SLICE_SECONDS))
+        if not listening:
+            time.sleep(min(poll, remaining))
+            poll = min(poll * 1.5, MAX_POLL_SECONDS)
