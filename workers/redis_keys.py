@@ -26,6 +26,10 @@ SCHEDULER_FIRE_PREFIX = "reviewq:scheduler:fired:"
 #: Failed authentications per client address, one counter per window (tasks/throttle.py).
 AUTH_FAILURES_PREFIX = "reviewq:auth:failures:"
 
+#: One list per finished request, `<prefix><request uuid>`: the worker pushes a token after the
+#: commit that finished it, and waiters BLPOP it (tasks/requests/signal.py); with a TTL.
+REQUEST_DONE_PREFIX = "reviewq:request-done:"
+
 #: Liveness of each process: `<prefix>worker:<host>:<pid>`, `<prefix>scheduler:<owner>` (a JSON
 #: value with a TTL: a process that stops renewing it disappears).
 HEARTBEAT_PREFIX = "reviewq:heartbeat:"
@@ -37,11 +41,13 @@ __all__ = [
     "MAIL_QUEUE",
     "QUEUES",
     "QUEUE_NAMESPACE",
+    "REQUEST_DONE_PREFIX",
     "SCHEDULED_QUEUE",
     "SCHEDULER_FIRE_PREFIX",
     "SCHEDULER_LEADER_KEY",
     "dq_name",
     "queue_key",
+    "wake_key",
     "xq_name",
 ]
 
@@ -50,3 +56,9 @@ def queue_key(queue: str) -> str:
     """The Redis list that holds `queue`'s ready messages (also `.DQ`/`.XQ` names, and `.msgs`
     with a suffix)."""
     return f"{QUEUE_NAMESPACE}:{queue}"
+
+
+def wake_key(queue: str) -> str:
+    """The list an enqueue on `queue` (a `.DQ` name too) pushes a token on, and that the idle
+    consumers of `queue` BLPOP: a hint only (workers/wire.py)."""
+    return f"{queue_key(queue)}.wake"

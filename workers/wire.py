@@ -14,12 +14,29 @@ messages"):
   and was never acknowledged: it ran again after every restart. This consumer always acks by the
   id the payload was stored under, and moves a marker message straight to the dead letters with
   its reason (`dead_letter_reasons`), without stalling the messages fetched with it.
+
+And one thing it does slowly: an idle dramatiq consumer sleeps a growing back-off (up to the
+worker timeout, 1 s) between fetches, so a message sent to an idle worker waited up to a second.
+Here every enqueue also pushes a token on the queue's wake list (`wake_key`: LPUSH, trimmed to
+WAKE_TOKENS, with a TTL), and an idle consumer BLPOPs that list with the back-off as timeout
+instead of sleeping: it fetches as soon as a token comes. The list is a hint, never the queue: a
+message pushed by another program without a token still runs within the back-off, and a stale
+token only costs one empty fetch. A consumer that holds all it may prefetch waits for one of its
+own acks instead (a token is no use to it, and another consumer may need it).
+
+dramatiq's heartbeat (this process's broker id in the heartbeats sorted set) is written by the
+fetch script itself, on every fetch; the queue's maintenance (bringing back the messages of dead
+workers, dropping expired dead letters) runs through an empty dramatiq fetch at most once per
+UPKEEP_SECONDS per consumer (it had cost a second round trip on every fetch), which keeps an idle
+queue maintained as often as before: see workers/broker.py for why that brings a SIGKILLed
+worker's messages back within a minute.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import Any
 
@@ -27,12 +44,12 @@ import redis
 from dramatiq import Message
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import compute_backoff
+from dramatiq.common import compute_backoff, current_millis
 from dramatiq.encoder import JSONEncoder, MessageData
 from dramatiq.errors import ConnectionClosed
 from dramatiq.message import generate_unique_id
 
-from workers.redis_keys import QUEUE_NAMESPACE
+from workers.redis_keys import QUEUE_NAMESPACE, wake_key
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +58,14 @@ UNDECODABLE_OPTION = "reviewq_undecodable"
 #: The actor name of a marker message (no actor has it).
 UNDECODABLE_ACTOR = "reviewq.undecodable"
 REASON_MAX_CHARS = 500
+#: At most this many wake tokens wait on a queue's wake list (enough to wake every idle
+#: consumer of a small fleet at once; more would only be stale).
+WAKE_TOKENS = 16
+#: A wake list nobody reads goes away after this long.
+WAKE_TTL_MS = 60_000
+#: How often (at most) each consumer runs dramatiq's maintenance draw on its queue (an idle
+#: consumer used to, once per back-off: 0.5 to 1 s).
+UPKEEP_SECONDS = 0.5
 #: The fields of dramatiq's message object, and the JSON types they must have.
 _REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
     "queue_name": str,
@@ -54,12 +79,15 @@ _OPTIONAL_FIELDS: dict[str, type | tuple[type, ...]] = {
     "message_timestamp": (int, float),
 }
 
-# Pop up to ARGV[1] ids off the queue into this worker's ack set, and return id, payload pairs
-# (a payload is nil when the id has no entry in the queue's hash).
+# Record this broker's heartbeat (ARGV[2] = now in ms, ARGV[3] = broker id, as dramatiq's
+# dispatch does on every command), pop up to ARGV[1] ids off the queue into this worker's ack
+# set, and return id, payload pairs (a payload is nil when the id has no entry in the queue's
+# hash).
 _FETCH_WITH_IDS = """
 local queue = KEYS[1]
 local messages = KEYS[2]
 local acks = KEYS[3]
+redis.call("zadd", KEYS[4], ARGV[2], ARGV[3])
 local out = {}
 for i = 1, tonumber(ARGV[1]) do
     local message_id = redis.call("lpop", queue)
@@ -160,6 +188,8 @@ class IdentifyingConsumer(_RedisConsumer):
     ) -> None:
         super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
         self._fetch = broker.client.register_script(_FETCH_WITH_IDS)
+        self._acked = threading.Event()  # set by the worker threads' acks
+        self._next_upkeep = 0.0
 
     def __next__(self) -> Any:
         try:
@@ -172,26 +202,53 @@ class IdentifyingConsumer(_RedisConsumer):
                         continue
                     self.queued_message_ids.add(message.message_id)
                     return MessageProxy(message)
-                if not self._fill():
-                    self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
-                    time.sleep(backoff_ms / 1000)
+                if self.outstanding_message_count >= self.prefetch:
+                    self._wait_for_ack()
                     return None
-        except redis.ConnectionError as exc:
+                if not self._fill():
+                    self._wait_for_message()
+                    return None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    def _backoff_seconds(self) -> float:
+        self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
+        return backoff_ms / 1000
+
+    def _wait_for_message(self) -> None:
+        """The queue was empty: wait the back-off dramatiq would sleep, cut short by a wake
+        token (the module docstring)."""
+        self.broker.client.blpop([wake_key(self.queue_name)], timeout=self._backoff_seconds())
+
+    def _wait_for_ack(self) -> None:
+        """This consumer holds all it may prefetch: wait the back-off, cut short by one of its
+        acks (a stale one only costs one more turn: the caller checks again)."""
+        self._acked.wait(self._backoff_seconds())
+        self._acked.clear()
 
     def _fill(self) -> bool:
         wanted = self.prefetch - self.outstanding_message_count
         if wanted <= 0:
             return False
-        # A fetch of none: dramatiq's heartbeat and (by chance) maintenance, which brings back
-        # the messages of dead workers.
-        self.broker.do_fetch(self.queue_name, 0)
+        self._upkeep()
         namespace = self.broker.namespace
         queue = f"{namespace}:{self.queue_name}"
         acks = f"{namespace}:__acks__.{self.broker.broker_id}.{self.queue_name}"
-        flat = self._fetch(keys=[queue, f"{queue}.msgs", acks], args=[wanted])
+        heartbeats = f"{namespace}:__heartbeats__"
+        flat = self._fetch(
+            keys=[queue, f"{queue}.msgs", acks, heartbeats],
+            args=[wanted, current_millis(), self.broker.broker_id],
+        )
         self.message_cache = [(_text(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
         return bool(self.message_cache)
+
+    def _upkeep(self) -> None:
+        """At most once per UPKEEP_SECONDS, a fetch of none: dramatiq's heartbeat and (by
+        chance) maintenance, which brings back the messages of dead workers."""
+        now = time.monotonic()
+        if now >= self._next_upkeep:
+            self._next_upkeep = now + UPKEEP_SECONDS
+            self.broker.do_fetch(self.queue_name, 0)
 
     def _message(self, redis_id: str, data: bytes | None) -> Message[Any] | None:
         if data is None:  # the id had no payload: drop it from the ack set
@@ -211,14 +268,23 @@ class IdentifyingConsumer(_RedisConsumer):
             message = message.copy(options={"redis_message_id": redis_id})
         return message
 
+    def ack(self, message: MessageProxy) -> None:
+        try:
+            super().ack(message)  # type: ignore[no-untyped-call]
+        finally:
+            self._acked.set()
+
     def nack(self, message: MessageProxy) -> None:
         """A message failed for good: keep why (its last error) beside it in the dead letters,
         since the payload Redis moves there is the one first stored, without the error."""
         redis_id = message.options.get("redis_message_id")
-        if redis_id:
-            reason = failure_reason(message.options)
-            self.broker.client.hset(dead_letter_reasons_key(self.queue_name), redis_id, reason)
-        super().nack(message)  # type: ignore[no-untyped-call]
+        try:
+            if redis_id:
+                reason = failure_reason(message.options)
+                self.broker.client.hset(dead_letter_reasons_key(self.queue_name), redis_id, reason)
+            super().nack(message)  # type: ignore[no-untyped-call]
+        finally:
+            self._acked.set()
 
     def dead_letter(self, redis_id: str, reason: str) -> None:
         """Move the payload stored under `redis_id` to the dead letters, with its reason."""
@@ -233,11 +299,32 @@ class IdentifyingConsumer(_RedisConsumer):
 
 
 class IdentifyingRedisBroker(RedisBroker):
-    """dramatiq's Redis broker with reviewq's consumer."""
+    """dramatiq's Redis broker with reviewq's consumer, whose enqueue also wakes an idle
+    consumer of the queue (the module docstring)."""
 
     @property
     def consumer_class(self) -> type[IdentifyingConsumer]:
         return IdentifyingConsumer
+
+    def do_enqueue(self, queue_name: str, redis_id: str, data: bytes) -> None:
+        """dramatiq's enqueue command (`enqueue` calls it with the queue the message goes on:
+        the delay queue for a delayed one), then a wake token for that queue's consumers."""
+        self._dispatch("enqueue")(queue_name, redis_id, data)  # type: ignore[no-untyped-call]
+        self.wake(queue_name)
+
+    def wake(self, queue_name: str) -> None:
+        """Push a wake token for the idle consumers of `queue_name` (one round trip). A token
+        that cannot be pushed is only a later start: the message is enqueued, and is not
+        reported as failed."""
+        key = wake_key(queue_name)
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.lpush(key, b"1")
+                pipe.ltrim(key, 0, WAKE_TOKENS - 1)
+                pipe.pexpire(key, WAKE_TTL_MS)
+                pipe.execute()
+        except redis.RedisError as exc:
+            logger.warning("no wake token for queue %s: %s", queue_name, exc)
 
 
 def _text(value: bytes | str) -> str:

@@ -9,6 +9,10 @@ Input errors fail once, at once, as VALIDATION_ERROR on a request row: a message
 envelope gets a failed row of its own; an envelope whose body cannot be stored fails its own
 row; a value the handler or the database refuses (INPUT_ERRORS) fails the row too. Only the
 other errors (the database or Redis down) propagate, for the actor to be retried.
+
+Whoever waits for a request (`wait_for_request`: the HTTP answer of a queued request, the CLI)
+is woken by a completion token the worker pushes after the commit that finished it
+(tasks/requests/completion.py), and reads the store to learn the result.
 """
 
 from __future__ import annotations
@@ -31,12 +35,17 @@ from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
 from store.locks import locked
 from tasks.errors import IdempotencyKeyMismatch, ReviewqError, ValidationFailed
 from tasks.messages import RequestEnvelope, RequestMessage, parse_request_message
+from tasks.requests.completion import announce_finished, await_finished
 from tasks.results import StoredAnswer
 
 Handler = Callable[..., StoredAnswer]  # (raw body, *, request_uuid, now)
 #: What a handler raises for a value it (or the database) cannot take: the caller's input,
 #: never worth a retry (a NUL psycopg2 refuses, an instant past year 9999, a number too big).
 INPUT_ERRORS = (DataError, ValueError, OverflowError, UnicodeError)
+#: A waiter reads the store at least this often, token or not (a missed token costs this much).
+WAIT_SLICE_SECONDS = 1.0
+#: Without Redis a waiter polls the store, backing off from `poll` up to this.
+MAX_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,9 @@ def process_request(
 
     `message` is the actor's checked arguments (tasks.messages.parse_request_message), or the
     one raw message. Validation failures and domain errors are recorded on the request (never
-    retried); transient errors (database down) propagate so that the actor is retried.
+    retried); transient errors (database down) propagate so that the actor is retried. Once
+    the request has finished (now or before) its waiters are woken, after the commit: call it
+    outside any transaction.
     """
     if not isinstance(message, RequestMessage):
         message = parse_request_message((message,), {})
@@ -105,13 +116,33 @@ def process_request(
     if envelope is None:
         assert message.error is not None
         return _record_malformed(kind, message.raw, message.error)
-    request = _find_or_create(kind, envelope, running=message.error is None)
+    if message.error is None:
+        found = _find(envelope)
+        if found is None:
+            outcome = _create_and_run(kind, envelope, handler)
+            if outcome is not None:
+                # only a waiter given the request id can be waiting for a request created here
+                if envelope.request_id is not None:
+                    announce_finished(envelope.request_id)
+                return outcome
+            found = _find(envelope)  # the same message, delivered twice at once, won
+            assert found is not None
+    else:
+        found = _find(envelope) or _create_queued(kind, envelope)
+    outcome = _run(found, message, envelope, handler)
+    announce_finished(found.uuid)
+    return outcome
+
+
+def _run(
+    request: _Found, message: RequestMessage, envelope: RequestEnvelope, handler: Handler
+) -> Outcome | None:
+    """Finish the request (each path commits); None when it had finished already."""
     if request.status in FINISHED_REQUEST_STATUSES:
         return None
     if message.error is not None:
         return _fail_at_once(request.id, message.error)
-    if not request.started_now:
-        _START.execute(id=request.id, now=utcnow())
+    _START.execute(id=request.id, now=utcnow())
     return _run_locked(request.id, envelope.request, handler)
 
 
@@ -120,19 +151,49 @@ def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
         ((request_uuid, status),) = _LOCK.tuples(id=request_id)
         if status in FINISHED_REQUEST_STATUSES:
             return None
-        now = utcnow()
-        try:
-            with database.atomic():  # a savepoint: a domain error undoes everything it wrote
-                result = handler(body, request_uuid=request_uuid, now=now)
-        except ReviewqError as exc:
-            _finish(request_id, RequestStatus.FAILED, exc.body(), exc.http_status, now)
-            return Outcome(RequestStatus.FAILED, [])
-        except INPUT_ERRORS as exc:
-            error = ValidationFailed([{"field": "request", "message": _refused(exc)}])
-            _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, now)
-            return Outcome(RequestStatus.FAILED, [])
-        _finish(request_id, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
-        return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
+        return _handle(request_id, request_uuid, body, handler, utcnow())
+
+
+def _create_and_run(
+    kind: RequestKind, envelope: RequestEnvelope, handler: Handler
+) -> Outcome | None:
+    """A request no row records yet: written running and run in ONE transaction (a rollback
+    leaves nothing, and the redelivered message starts afresh); None when a concurrent
+    delivery of the same message wrote the row first (its id or key is taken)."""
+    now = utcnow()
+    request_uuid = envelope.request_id or uuid4()
+    with write_transaction():
+        rows = _CREATE.tuples(
+            uuid=request_uuid,
+            now=now,
+            kind=kind,
+            payload=envelope.request,
+            key=envelope.idempotency_key,
+            status=RequestStatus.RUNNING,
+            attempts=1,
+            started_at=now,
+        )
+        if not rows:
+            return None
+        return _handle(rows[0][0], request_uuid, body=envelope.request, handler=handler, now=now)
+
+
+def _handle(
+    request_id: int, request_uuid: UUID, body: Any, handler: Handler, now: datetime
+) -> Outcome:
+    """Run the handler on the locked request and record its answer; inside the transaction."""
+    try:
+        with database.atomic():  # a savepoint: a domain error undoes everything it wrote
+            result = handler(body, request_uuid=request_uuid, now=now)
+    except ReviewqError as exc:
+        _finish(request_id, RequestStatus.FAILED, exc.body(), exc.http_status, now)
+        return Outcome(RequestStatus.FAILED, [])
+    except INPUT_ERRORS as exc:
+        error = ValidationFailed([{"field": "request", "message": _refused(exc)}])
+        _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, now)
+        return Outcome(RequestStatus.FAILED, [])
+    _finish(request_id, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
+    return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
 
 
 def _refused(exc: Exception) -> str:
@@ -172,15 +233,15 @@ def _finish(
 
 @dataclass(frozen=True)
 class _Found:
-    """The request a message names: its id and status; `started_now` when this run created
-    it, already running (one statement less than creating it queued and starting it)."""
+    """The request a message names."""
 
     id: int
     status: RequestStatus
-    started_now: bool = False
+    uuid: UUID
 
 
-def _find_or_create(kind: RequestKind, envelope: RequestEnvelope, *, running: bool) -> _Found:
+def _find(envelope: RequestEnvelope) -> _Found | None:
+    """The request of the message's id, else of its idempotency key; None if neither is known."""
     if envelope.request_id is not None:
         rows = _BY_UUID.tuples(uuid=envelope.request_id)
         if rows:
@@ -189,43 +250,57 @@ def _find_or_create(kind: RequestKind, envelope: RequestEnvelope, *, running: bo
         rows = _BY_KEY.tuples(key=envelope.idempotency_key)
         if rows:
             return _Found(*rows[0])
+    return None
+
+
+def _create_queued(kind: RequestKind, envelope: RequestEnvelope) -> _Found:
+    """A queued row for a message whose arguments are wrong (to record why on it)."""
     now = utcnow()
-    values = {
-        "uuid": envelope.request_id or uuid4(),
-        "now": now,
-        "kind": kind,
-        "payload": envelope.request,
-        "key": envelope.idempotency_key,
-        "status": RequestStatus.RUNNING if running else RequestStatus.QUEUED,
-        "attempts": 1 if running else 0,
-        "started_at": now if running else None,
-    }
-    try:
-        with write_transaction():
-            ((new_id,),) = _CREATE.tuples(**values)
-    except IntegrityError:  # the same message, delivered twice at once: the other one won
-        return _find_or_create(kind, envelope, running=running)
-    return _Found(new_id, values["status"], started_now=running)
+    request_uuid = envelope.request_id or uuid4()
+    with write_transaction():
+        rows = _CREATE.tuples(
+            uuid=request_uuid,
+            now=now,
+            kind=kind,
+            payload=envelope.request,
+            key=envelope.idempotency_key,
+            status=RequestStatus.QUEUED,
+            attempts=0,
+            started_at=None,
+        )
+    if not rows:  # the same message, delivered twice at once: the other one won
+        found = _find(envelope)
+        assert found is not None
+        return found
+    return _Found(rows[0][0], RequestStatus.QUEUED, request_uuid)
 
 
 R = AssignmentRequest
 _FINISHED = list(FINISHED_REQUEST_STATUSES)
 #: The statements of every run, each built once (store/compiled.py).
-_BY_UUID = CompiledQuery(lambda: R.select(R.id, R.status).where(R.uuid == slot("uuid", R.uuid)))
-_BY_KEY = CompiledQuery(lambda: R.select(R.id, R.status).where(R.idempotency_key == slot("key")))
+_BY_UUID = CompiledQuery(
+    lambda: R.select(R.id, R.status, R.uuid).where(R.uuid == slot("uuid", R.uuid))
+)
+_BY_KEY = CompiledQuery(
+    lambda: R.select(R.id, R.status, R.uuid).where(R.idempotency_key == slot("key"))
+)
 _LOCK = CompiledQuery(lambda: locked(R.select(R.uuid, R.status).where(R.id == slot("id"))))
 _CREATE = CompiledQuery(
-    lambda: R.insert(
-        uuid=slot("uuid", R.uuid),
-        created=slot("now", R.created),
-        modified=slot("now", R.modified),
-        kind=slot("kind", R.kind),
-        payload=slot("payload", R.payload),
-        idempotency_key=slot("key"),
-        status=slot("status", R.status),
-        attempts=slot("attempts"),
-        started_at=slot("started_at", R.started_at),
-    ).returning(R.id)
+    lambda: (
+        R.insert(
+            uuid=slot("uuid", R.uuid),
+            created=slot("now", R.created),
+            modified=slot("now", R.modified),
+            kind=slot("kind", R.kind),
+            payload=slot("payload", R.payload),
+            idempotency_key=slot("key"),
+            status=slot("status", R.status),
+            attempts=slot("attempts"),
+            started_at=slot("started_at", R.started_at),
+        )
+        .on_conflict_ignore()  # a concurrent delivery of the same message took its id or key
+        .returning(R.id)
+    )
 )
 _START = CompiledQuery(
     lambda: R.update(
@@ -272,25 +347,30 @@ def _json_safe(value: Any) -> bool:
 
 
 def record_gave_up(message: Any, error: ReviewqError) -> bool:
-    """Mark the request of `message` failed after its retries ran out; False if none matched."""
+    """Mark the request of `message` failed after its retries ran out, and wake its waiters;
+    False if none matched (or it had finished already)."""
     try:
         envelope = RequestEnvelope.model_validate(message)
     except ValidationError:
         return False
-    query = AssignmentRequest.update(
+    if envelope.request_id is not None:
+        match = AssignmentRequest.uuid == envelope.request_id
+    elif envelope.idempotency_key is not None:
+        match = AssignmentRequest.idempotency_key == envelope.idempotency_key
+    else:
+        return False
+    updated = AssignmentRequest.update(
         status=RequestStatus.FAILED,
         result=error.body(),
         error=error.body()["error"],
         http_status=error.http_status,
         finished_at=utcnow(),
-    ).where(AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)))
-    if envelope.request_id is not None:
-        query = query.where(AssignmentRequest.uuid == envelope.request_id)
-    elif envelope.idempotency_key is not None:
-        query = query.where(AssignmentRequest.idempotency_key == envelope.idempotency_key)
-    else:
+    ).where(match, AssignmentRequest.status.not_in(list(FINISHED_REQUEST_STATUSES)))
+    if not updated.execute():
         return False
-    return bool(query.execute())
+    for request in AssignmentRequest.select(AssignmentRequest.uuid).where(match):
+        announce_finished(request.uuid)
+    return True
 
 
 class RequestTimeout(TimeoutError):
@@ -304,15 +384,26 @@ def wait_for_request(
     poll: float = 0.05,
     on_poll: Callable[[AssignmentRequest], None] | None = None,
 ) -> AssignmentRequest:
-    """Poll the store until the request has finished; raise RequestTimeout after `timeout` s."""
+    """The request once it has finished; RequestTimeout after `timeout` s.
+
+    Reads the store, then waits for the worker's completion token (tasks/requests/completion.py)
+    for at most WAIT_SLICE_SECONDS, and reads again, until the request has finished. When Redis
+    cannot be listened to, it polls the store instead, backing off from `poll` to
+    MAX_POLL_SECONDS.
+    """
     deadline = time.monotonic() + timeout
+    listening = True
     while True:
         request = AssignmentRequest.get(AssignmentRequest.uuid == request_uuid)
         if request.status in FINISHED_REQUEST_STATUSES:
             return request
         if on_poll is not None:
             on_poll(request)
-        if time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             raise RequestTimeout(f"request {request_uuid} is still {request.status.value}")
-        time.sleep(poll)
-        poll = min(poll * 1.5, 0.5)
+        if listening:
+            listening = await_finished(request_uuid, min(remaining, WAIT_SLICE_SECONDS))
+        if not listening:
+            time.sleep(min(poll, remaining))
+            poll = min(poll * 1.5, MAX_POLL_SECONDS)
