@@ -1,0 +1,93 @@
+"""Compiled queries (store/compiled.py): one text for any values, the same rows as peewee's own
+query, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from peewee import Database
+
+from store import Review, Reviewer
+from store.compiled import CompiledQuery, among, rows_of, slot
+from store.db import connect_database
+from store.enums import Priority, ReviewState
+from store.migrations import migrate
+from tests.factories import make_call, make_proposal, make_review, make_reviewer
+
+
+def _reviewers_query() -> Any:
+    return (
+        Reviewer.select(Reviewer.id, Reviewer.uuid, Reviewer.external_id)
+        .where(among(Reviewer.external_id, "external") | among(Reviewer.uuid, "uuids"))
+        .order_by(Reviewer.id)
+    )
+
+
+def test_among_matches_like_in_for_any_length_with_one_text(db: Database) -> None:
+    rows = [make_reviewer(f"rev_{n}") for n in range(5)]
+    query = CompiledQuery(_reviewers_query)
+    assert query.tuples(external=[], uuids=[]) == []
+    one = query.tuples(external=["rev_3"], uuids=[])
+    assert one == [(rows[3].id, rows[3].uuid, "rev_3")]
+    text = query._text()[0]
+    many = query.tuples(external=["rev_0", "rev_4", "nobody"], uuids=[rows[2].uuid, uuid.uuid4()])
+    assert [r[0] for r in many] == [rows[0].id, rows[2].id, rows[4].id]
+    assert query._text()[0] == text  # built once: the same text for every length
+    expected = [
+        r.id
+        for r in Reviewer.select().where(
+            Reviewer.external_id.in_(["rev_0", "rev_4"]) | (Reviewer.uuid == rows[2].uuid)
+        )
+    ]
+    assert [r[0] for r in many] == sorted(expected)
+
+
+def test_columns_come_back_as_their_fields_python_values(db: Database) -> None:
+    reviewer = make_reviewer("rev_x")
+    query = CompiledQuery(_reviewers_query)
+    ((_, found_uuid, _),) = query.tuples(external=["rev_x"], uuids=[])
+    assert isinstance(found_uuid, uuid.UUID) and found_uuid == reviewer.uuid
+
+
+def test_text_is_rebuilt_for_another_database(pg_db: Database, tmp_path: Path) -> None:
+    query = CompiledQuery(_reviewers_query)
+    make_reviewer("rev_p")
+    assert query.tuples(external=["rev_p"], uuids=[])[0][2] == "rev_p"
+    assert "ANY(" in query._text()[0]
+    connect_database(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate()
+    make_reviewer("rev_s")
+    assert query.tuples(external=["rev_s", "rev_p"], uuids=[])[0][2] == "rev_s"
+    assert "json_each" in query._text()[0]
+
+
+def test_update_from_rows_of_a_slot(db: Database) -> None:
+    call = make_call()
+    reviews = [make_review(make_proposal(call)) for _ in range(3)]
+    first, second = make_reviewer(), make_reviewer()
+    given = rows_of("given", {"review": "integer", "reviewer": "integer"})
+    update = CompiledQuery(
+        lambda: (
+            Review.update(
+                reviewer=given.c.reviewer,
+                state=ReviewState.IN_REVIEW,
+                assigned_at=slot("now", Review.assigned_at),
+            )
+            .from_(given)
+            .where(Review.id == given.c.review)
+        )
+    )
+    now = datetime(2026, 12, 2, 12, 0)
+    changed = update.count(given=[(reviews[0].id, first.id), (reviews[2].id, second.id)], now=now)
+    assert changed == 2
+    after = {r.id: r for r in Review.select()}
+    assert after[reviews[0].id].reviewer_id == first.id
+    assert after[reviews[2].id].reviewer_id == second.id
+    assert after[reviews[1].id].reviewer_id is None
+    assert after[reviews[1].id].state == ReviewState.UNASSIGNED
+    assert after[reviews[0].id].assigned_at == now
+    assert after[reviews[0].id].priority == Priority.NORMAL
+    assert update.count(given=[], now=now) == 0
