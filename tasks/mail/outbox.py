@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import HeaderDefect, MessageError
 from email.headerregistry import Address
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
@@ -222,8 +222,10 @@ def check_email(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
 def validate_address(value: str) -> str:
-    """`value` as one bare addr-spec (`user@domain`), or InvalidRecipientError saying why not."""
+    """`value` as one bare addr-spec (`user@domain`), or InvalidRecipientError saying why not
+    (remembered per value: a pure function of it, and e-mail parsing is slow)."""
     candidate = value.strip()
     if not candidate or len(candidate) > ADDRESS_MAX_CHARS:
         raise InvalidRecipientError(f"recipient: {value!r} is not an e-mail address")
@@ -332,6 +334,7 @@ def _review_context(review: AssignedReview) -> dict[str, Any]:
 def _environment(*, html: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        auto_reload=False,  # templates ship with the code: no stat of the file per message
         autoescape=html,
         undefined=StrictUndefined,
         trim_blocks=True,
