@@ -8,7 +8,9 @@ Each send follows an idle pause long enough for the worker's consumers to reach 
 back-off. For every send it records:
 - start: from `send` to the actor's start (the request row's `started_at`, written by the
   worker right after it read the row);
-- done: from `send` to `wait_for_request` returning the finished request in this process (what
+- wake: from the request's `finished_at` (the worker's commit) to `wait_for_request` returning
+  it in this process (the completion signal, or the store's polling);
+- done: from `send` to `wait_for_request` returning the finished request (what
   `POST /v1/reviews/assign` waits for).
 
 The request names a review that does not exist, so the actor fails it at once (REVIEWS_NOT_FOUND):
@@ -65,8 +67,9 @@ def running_worker(args: argparse.Namespace) -> Iterator[None]:
                 os.killpg(worker.pid, signal.SIGKILL)
 
 
-def _one(index: int) -> tuple[float, float]:
-    """Send one request and wait for it: (ms to the actor's start, ms to the wait's return)."""
+def _one(index: int) -> tuple[float, float, float]:
+    """Send one request and wait for it: ms to the actor's start, from the worker's finish to
+    the wait's return, and to the wait's return."""
     from store.enums import RequestKind
     from tasks.actors import assign_reviews
     from tasks.messages import message_for
@@ -78,20 +81,19 @@ def _one(index: int) -> tuple[float, float]:
     done: Any = wait_for_request(request.uuid, timeout=30)
     finished = time.time()
     started = done.started_at.replace(tzinfo=UTC).timestamp()
-    return (started - sent) * 1000, (finished - sent) * 1000
+    committed = done.finished_at.replace(tzinfo=UTC).timestamp()
+    return (started - sent) * 1000, (finished - committed) * 1000, (finished - sent) * 1000
 
 
 def measure(args: argparse.Namespace) -> dict[str, list[float]]:
-    """The start and done latencies of `args.sends` sends, each after `args.idle` s idle."""
-    starts: list[float] = []
-    dones: list[float] = []
+    """The latencies (ms) of `args.sends` sends, each after `args.idle` s idle."""
+    figures: dict[str, list[float]] = {"start": [], "wake": [], "done": []}
     _one(-1)  # warm-up: the worker has booted and the connections are open
     for index in range(args.sends):
         time.sleep(args.idle)
-        start_ms, done_ms = _one(index)
-        starts.append(start_ms)
-        dones.append(done_ms)
-    return {"start": starts, "done": dones}
+        for name, value in zip(figures, _one(index), strict=True):
+            figures[name].append(value)
+    return figures
 
 
 def main() -> None:

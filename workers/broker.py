@@ -11,12 +11,14 @@ The Redis broker is configured so that a SIGKILLed worker's messages come back w
 dramatiq's Redis broker requeues the messages of a worker whose heartbeat is older than
 `heartbeat_timeout`, but only during "maintenance", which runs on a random `maintenance_chance`
 per million commands (default 0.1%: about nine minutes in practice), and only for the queue of
-the command. An idle consumer polls its queue about once a second, so at 50% the queue is
-maintained within a few seconds of the 30 s heartbeat timeout: a dead worker's messages come
-back in about 35 s, well within the minute (10% was seen to take over 60 s), while the timeout
-stays far above the longest time a live worker holds the GIL (a solver call), so a live
-worker's message is not run twice (and would be harmless if it were: every actor is
-idempotent). Maintenance itself is a few cheap sorted-set reads when no worker is dead.
+the command. Each consumer draws for its queue's maintenance at most every 0.5 s as it
+fetches (workers/wire.py's UPKEEP_SECONDS), and an idle one fetches every 0.5 to 1 s (between
+fetches it waits for a wake token), so at 50% the queue is maintained within a few seconds of
+the 30 s heartbeat timeout: a dead worker's messages come back in about 35 s, well within the
+minute (10% was seen to take over 60 s), while the timeout stays far above the longest time
+a live worker holds the GIL (a solver call), so a live worker's message is not run twice (and
+would be harmless if it were: every actor is idempotent). Maintenance itself is a few cheap
+sorted-set reads when no worker is dead.
 
 The broker's consumer and encoder (workers/wire.py) make a poison message harmless: an
 undecodable payload goes to the dead letters with its reason, and every message is

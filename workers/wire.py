@@ -18,11 +18,12 @@ messages"):
 And one thing it does slowly: an idle dramatiq consumer sleeps a growing back-off (up to the
 worker timeout, 1 s) between fetches, so a message sent to an idle worker waited up to a second.
 Here every enqueue also pushes a token on the queue's wake list (`wake_key`: LPUSH, trimmed to
-WAKE_TOKENS, with a TTL), and an idle consumer BLPOPs that list with the back-off as timeout
-instead of sleeping: it fetches as soon as a token comes. The list is a hint, never the queue: a
-message pushed by another program without a token still runs within the back-off, and a stale
-token only costs one empty fetch. A consumer that holds all it may prefetch waits for one of its
-own acks instead (a token is no use to it, and another consumer may need it).
+WAKE_TOKENS, with a TTL; in the enqueue's own round trip), and an idle consumer BLPOPs that list
+with the back-off as timeout instead of sleeping: it fetches as soon as a token comes. The list
+is a hint, never the queue: a message pushed by another program without a token still runs
+within the back-off, and a stale token only costs one empty fetch. A consumer that holds all it
+may prefetch waits for one of its own acks instead (a token is no use to it, and another
+consumer may need it).
 
 dramatiq's heartbeat (this process's broker id in the heartbeats sorted set) is written by the
 fetch script itself, on every fetch; the queue's maintenance (bringing back the messages of dead
@@ -308,23 +309,41 @@ class IdentifyingRedisBroker(RedisBroker):
 
     def do_enqueue(self, queue_name: str, redis_id: str, data: bytes) -> None:
         """dramatiq's enqueue command (`enqueue` calls it with the queue the message goes on:
-        the delay queue for a delayed one), then a wake token for that queue's consumers."""
-        self._dispatch("enqueue")(queue_name, redis_id, data)  # type: ignore[no-untyped-call]
-        self.wake(queue_name)
-
-    def wake(self, queue_name: str) -> None:
-        """Push a wake token for the idle consumers of `queue_name` (one round trip). A token
-        that cannot be pushed is only a later start: the message is enqueued, and is not
-        reported as failed."""
+        the delay queue for a delayed one) and a wake token for that queue's consumers, in one
+        round trip. A token that cannot be pushed is only a later start, never an error."""
         key = wake_key(queue_name)
-        try:
-            with self.client.pipeline(transaction=False) as pipe:
-                pipe.lpush(key, b"1")
-                pipe.ltrim(key, 0, WAKE_TOKENS - 1)
-                pipe.pexpire(key, WAKE_TTL_MS)
-                pipe.execute()
-        except redis.RedisError as exc:
-            logger.warning("no wake token for queue %s: %s", queue_name, exc)
+        with self.client.pipeline(transaction=False) as pipe:
+            # the script by its digest alone: a pipeline given the Script object would first
+            # ask Redis whether it has it (one more round trip per enqueue)
+            pipe.evalsha(
+                self.scripts["dispatch"].sha,
+                1,
+                self.namespace,
+                *self._dispatch_args("enqueue", queue_name, redis_id, data),
+            )
+            pipe.lpush(key, b"1")
+            pipe.ltrim(key, 0, WAKE_TOKENS - 1)
+            pipe.pexpire(key, WAKE_TTL_MS)
+            enqueued, *_wake_replies = pipe.execute(raise_on_error=False)
+        if isinstance(enqueued, redis.exceptions.NoScriptError):  # Redis was restarted
+            self._dispatch("enqueue")(queue_name, redis_id, data)  # type: ignore[no-untyped-call]
+        elif isinstance(enqueued, Exception):
+            raise enqueued
+
+    def _dispatch_args(self, command: str, queue_name: str, *args: Any) -> list[Any]:
+        """The arguments of dramatiq's dispatch script, exactly as `RedisBroker._dispatch`
+        builds them (dramatiq 2.2, pinned)."""
+        return [
+            command,
+            current_millis(),
+            queue_name,
+            self.broker_id,
+            self.heartbeat_timeout,
+            self.dead_message_ttl,
+            self._should_do_maintenance(command),
+            self._max_unpack_size(),  # type: ignore[no-untyped-call]
+            *args,
+        ]
 
 
 def _text(value: bytes | str) -> str:

@@ -209,6 +209,22 @@ def test_a_consumer_holding_all_it_may_prefetch_fetches_again_after_an_ack(broke
     assert woken < WOKEN_WITHIN
 
 
+def test_an_enqueue_still_works_when_redis_has_forgotten_the_script(
+    broker: Any, redis_client: Any
+) -> None:
+    # as after a Redis restart: the digest the enqueue sends names no script Redis has
+    broker.scripts["dispatch"].sha = "0" * 40
+    message = broker.enqueue(a_message())
+    stored = redis_client.hget(
+        queue_key(ASSIGNMENT_QUEUE) + ".msgs", message.options["redis_message_id"]
+    )
+    assert stored is not None
+    assert redis_client.lrange(queue_key(ASSIGNMENT_QUEUE), 0, -1) == [
+        message.options["redis_message_id"].encode()
+    ]
+    assert redis_client.llen(wake_key(ASSIGNMENT_QUEUE)) == 1
+
+
 def test_a_delayed_message_wakes_the_delay_queue(broker: Any, redis_client: Any) -> None:
     broker.enqueue(a_message(), delay=60_000)
     assert redis_client.llen(wake_key(dq_name(ASSIGNMENT_QUEUE))) == 1
