@@ -26,6 +26,8 @@ from peewee import SQL, Cast, Expression, Field, Select, Value, fn
 
 from store.db import database, is_sqlite
 
+_Converter = Callable[[Any], Any]
+
 #: PostgreSQL's array type of a field's values, by peewee field type.
 _ARRAY_TYPES = {
     "AUTO": "integer[]",
@@ -106,18 +108,18 @@ class CompiledQuery:
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
-        self._compiled: dict[int, tuple[str, list[Any], list[Callable[[Any], Any] | None]]] = {}
+        self._compiled: dict[int, tuple[Any, str, list[Any], list[_Converter | None]]] = {}
 
-    def _text(self) -> tuple[str, list[Any], list[Callable[[Any], Any] | None]]:
-        key = id(database.obj)
-        found = self._compiled.get(key)
-        if found is None:
+    def _text(self) -> tuple[str, list[Any], list[_Converter | None]]:
+        current = database.obj
+        found = self._compiled.get(id(current))
+        if found is None or found[0] is not current:  # an id is reused once its object is gone
             query = self._build()
             sql, params = query.sql()
             columns = getattr(query, "_returning", None) or []
             converters = [c.python_value if isinstance(c, Field) else None for c in columns]
-            found = self._compiled[key] = (sql, list(params), converters)
-        return found
+            found = self._compiled[id(current)] = (current, sql, list(params), converters)
+        return found[1], found[2], found[3]
 
     def execute(self, **values: Any) -> Any:
         """Run the query with `values` for its slots; the database cursor."""
@@ -139,5 +141,5 @@ class CompiledQuery:
         return int(self.execute(**values).rowcount)
 
 
-def _convert(converter: Callable[[Any], Any] | None, value: Any) -> Any:
+def _convert(converter: _Converter | None, value: Any) -> Any:
     return value if converter is None or value is None else converter(value)
