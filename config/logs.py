@@ -14,6 +14,7 @@ the password of any URL in a value.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -31,6 +32,7 @@ SECRET_FIELDS = re.compile(
     r"token|password|passwd|secret|authorization|api_key|cookie|text_body|html_body|body", re.I
 )
 URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^\s:/@]*):[^\s@/]+@", re.I)
+URL_MASK = rf"\g<scheme>:{MASK}@"
 QUIET_LOGGERS = {"apscheduler": logging.WARNING, "uvicorn.access": logging.WARNING}
 
 
@@ -49,13 +51,22 @@ def chosen_format(log_format: str | None = None) -> LogFormat:
     raise ValueError(f"LOG_FORMAT: {chosen!r} is not json or console")
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_secret_field(key: str) -> bool:
+    return key != "event" and SECRET_FIELDS.search(key) is not None
+
+
 def redact(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
-    """Mask secret fields and URL passwords anywhere in the line."""
+    """Mask secret fields and URL passwords anywhere in the line.
+
+    It runs on every line (a worker logs one per message), so it is cheap where nothing is
+    secret: the verdict on a field name is cached (lines reuse a few names), and a value is only
+    searched for a URL password when it has an "@", which every such URL has."""
     for key, value in list(event_dict.items()):
-        if key != "event" and SECRET_FIELDS.search(key):
+        if _is_secret_field(key):
             event_dict[key] = MASK
-        elif isinstance(value, str):
-            event_dict[key] = URL_PASSWORD.sub(rf"\g<scheme>:{MASK}@", value)
+        elif isinstance(value, str) and "@" in value:
+            event_dict[key] = URL_PASSWORD.sub(URL_MASK, value)
     return event_dict
 
 
@@ -122,7 +133,8 @@ def _keep(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
 def _with_process(process: str) -> Processor:
     def add(_logger: Any, _method: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("process", process)
-        event_dict.setdefault("pid", os.getpid())
+        if "pid" not in event_dict:
+            event_dict["pid"] = os.getpid()
         return event_dict
 
     return add

@@ -211,3 +211,34 @@ def _check_lines(logs: dict[str, Path], tmp_path: Path, note: Notification) -> N
     assert "X-Request-ID: trace-77" in eml.read_text()
     runs = [line for line in lines["scheduler"] if line["event"] == "scheduler job run"]
     assert any(run["job"] == "sweep_outbox" and "counts" in run for run in runs)
+
+
+def test_redact_masks_as_the_plain_search_and_substitution_would(restore_logging: None) -> None:
+    """`redact` caches its verdict on field names and skips values without an "@": the line
+    must come out as checking every name and substituting every value would."""
+    import re
+
+    from config.logs import MASK, SECRET_FIELDS, URL_PASSWORD, redact
+
+    def reference(event_dict: dict[str, Any]) -> dict[str, Any]:
+        out = dict(event_dict)
+        for key, value in event_dict.items():
+            if key != "event" and SECRET_FIELDS.search(key):
+                out[key] = MASK
+            elif isinstance(value, str):
+                out[key] = URL_PASSWORD.sub(rf"\g<scheme>:{MASK}@", value)
+        return out
+
+    lines: list[dict[str, Any]] = [
+        {"event": "token refreshed", "api_key": "k", "Authorization": "Bearer x", "n": 3},
+        {"event": "x", "url": "redis://:pw@h:6379/0", "dsn": "postgresql://u:p@db/x a@b"},
+        {"event": "x", "note": "mail me at a@b.example", "html_body": None, "ok": "no at sign"},
+        {"event": "x", "url": "https://user@host/path", "nested": {"password": "kept as is"}},
+        {"event": "password reset", "actor": "noop", "message_id": "m@1", "attempt": 1},
+    ]
+    for _ in range(2):  # the second round is answered from the cache of field names
+        for line in lines:
+            assert redact(None, "info", dict(line)) == reference(line), line
+    assert redact(None, "info", {"event": "x", "u": "amqp://a:b@h"})["u"] == "amqp://a:***@h"
+    assert re.search("secret", "client_secret")  # a name first seen now is still masked
+    assert redact(None, "info", {"event": "x", "client_secret": "s"})["client_secret"] == MASK

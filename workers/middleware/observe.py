@@ -72,6 +72,23 @@ class ObservedMessages(dramatiq.Middleware):
             multiprocess_mode="livesum",
         )
         self._started: dict[str, float] = {}
+        # the labelled children, by actor (and outcome): `labels()` takes a lock and builds
+        # its key on every call, and these never change (nothing removes a child)
+        self._actor_children: dict[str, tuple[Gauge, Histogram]] = {}
+        self._outcome_children: dict[tuple[str, str], Counter] = {}
+
+    def _children(self, actor: str) -> tuple[Gauge, Histogram]:
+        children = self._actor_children.get(actor)
+        if children is None:
+            children = (self.in_progress.labels(actor), self.duration.labels(actor))
+            self._actor_children[actor] = children
+        return children
+
+    def _count(self, actor: str, outcome: str) -> None:
+        counter = self._outcome_children.get((actor, outcome))
+        if counter is None:
+            counter = self._outcome_children[actor, outcome] = self.messages.labels(actor, outcome)
+        counter.inc()
 
     def before_enqueue(
         self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int
@@ -84,7 +101,7 @@ class ObservedMessages(dramatiq.Middleware):
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._started[message.message_id] = time.perf_counter()
-        self.in_progress.labels(message.actor_name).inc()
+        self._children(message.actor_name)[0].inc()
         structlog.contextvars.bind_contextvars(
             message_id=message.message_id, request_id=message.options.get("request_id")
         )
@@ -101,16 +118,17 @@ class ObservedMessages(dramatiq.Middleware):
         actor = message.actor_name
         seconds = 0.0 if started is None else time.perf_counter() - started
         if started is not None:
-            self.in_progress.labels(actor).dec()
-            self.duration.labels(actor).observe(seconds)
+            in_progress, duration = self._children(actor)
+            in_progress.dec()
+            duration.observe(seconds)
         outcome = "succeeded" if exception is None else "failed" if message.failed else "retried"
-        self.messages.labels(actor, outcome).inc()
+        self._count(actor, outcome)
         self._log(message, outcome, seconds, exception)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         if self._started.pop(message.message_id, None) is not None:
-            self.in_progress.labels(message.actor_name).dec()
-        self.messages.labels(message.actor_name, "skipped").inc()
+            self._children(message.actor_name)[0].dec()
+        self._count(message.actor_name, "skipped")
         self._log(message, "skipped", 0.0, None)
 
     def _log(
