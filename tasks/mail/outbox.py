@@ -1,7 +1,7 @@
 """The outbox writer: every e-mail is rendered and recorded with the change that causes it.
 
-A use case calls `queue_email` (or a kind's helper such as `queue_review_assigned`) inside the
-transaction that makes its change, collects the ids it returns, and calls `enqueue_deliveries`
+A use case calls `queue_email` (or a kind's helper such as `queue_review_assigned`; several
+e-mails at once: `queue_emails` with `outgoing(...)`s, one INSERT) inside the transaction that makes its change, collects the ids it returns, and calls `enqueue_deliveries`
 with them only AFTER that transaction has committed: a message sent earlier could be consumed
 before the commit, or after a rollback, and find no row. A row whose message is lost (a crash
 between commit and enqueue) stays pending until the scheduler's sweep re-drives it

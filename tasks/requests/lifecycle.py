@@ -3,7 +3,11 @@
 A message is `{"request": BODY, "request_id": UUID?, "idempotency_key": STR?}`
 (tasks/messages.py). The request row is found by id, else by idempotency key, else created, so a
 producer in any language needs only the message. A finished request is never run again: a
-redelivered or duplicate message changes nothing and the first result stands.
+redelivered or duplicate message changes nothing and the first result stands. A row the message
+creates is written `running` in the transaction that runs it (a rollback leaves nothing; the
+redelivery starts afresh); a row a producer wrote first is marked `running` (attempts + 1) in
+its own commit, then run under its row lock. The hot statements are built once
+(store/compiled.py).
 
 Input errors fail once, at once, as VALIDATION_ERROR on a request row: a message that is not an
 envelope gets a failed row of its own; an envelope whose body cannot be stored fails its own
