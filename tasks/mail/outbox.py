@@ -1,10 +1,11 @@
 """The outbox writer: every e-mail is rendered and recorded with the change that causes it.
 
 A use case calls `queue_email` (or a kind's helper such as `queue_review_assigned`; several
-e-mails at once: `queue_emails` with `outgoing(...)`s, one INSERT) inside the transaction that makes its change, collects the ids it returns, and calls `enqueue_deliveries`
-with them only AFTER that transaction has committed: a message sent earlier could be consumed
-before the commit, or after a rollback, and find no row. A row whose message is lost (a crash
-between commit and enqueue) stays pending until the scheduler's sweep re-drives it
+e-mails at once: `queue_emails` with `outgoing(...)`s, one INSERT) inside the transaction that
+makes its change, collects the ids it returns, and calls `enqueue_deliveries` with them only
+AFTER that transaction has committed: a message sent earlier could be consumed before the
+commit, or after a rollback, and find no row. A row whose message is lost (a crash between
+commit and enqueue) stays pending until the scheduler's sweep re-drives it
 (`redrivable_notification_ids`).
 
 Adding a kind: write `templates/<name>.subject.j2`, `<name>.txt.j2` (plain text, no escaping)
