@@ -312,7 +312,8 @@ class _Bisection:
             self.steps += 1
             x = self._reaching(result)
             if x is not None:
-                slowest = max(slowest, took)
+                if np.isfinite(threshold):  # a step with no threshold says nothing of the rest
+                    slowest = max(slowest, took)
                 x = x if self.lift is None else self.lift(x)
                 self.chosen, self.lo = x, max(self.model.worst(x), self.lo)
             elif result.status not in (_OPTIMAL, _INFEASIBLE) and took < STARVED * allowed:
