@@ -319,7 +319,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--milp-seconds",
         type=float,
         default=60.0,
-        help="time limit per stage of the MILP references (targets)",
+        help="the MILP references (targets) get twice this many seconds",
     )
     parser.add_argument("--save", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--baseline", type=Path, help="compare with figures saved by --save")

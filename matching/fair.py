@@ -1,6 +1,6 @@
 """`fair`: raise the worst-off proposal first, then total affinity.
 
-Two stages, both keeping every hard constraint and the coverage of `optimal`:
+Stages, all keeping every hard constraint and the coverage of `optimal`:
 
 1. Lagrangian threshold search (for "maximise total affinity subject to every proposal scoring
    at least T", searched over T): start from the `optimal` assignment; re-solve the exact
@@ -10,11 +10,17 @@ Two stages, both keeping every hard constraint and the coverage of `optimal`:
    total) among those keeping at least `fair_total_floor` of the optimal total is kept. A
    threshold reached raises T (binary search up to the top-k bound); one missed for PATIENCE
    rounds lowers it. Only proposals near the bottom get weight, so the total stays near optimal.
-2. Local repair (one target per proposal, no minimum loads): swaps and two-step chains that lift
-   the worst proposal while every proposal touched ends above its old score (fair_repair.py).
+2. Local repair (one target per proposal; minimum loads kept): swaps and two-step chains that
+   lift the worst proposal while every proposal touched ends above its old score
+   (fair_repair.py); on large calls, then a large-neighbourhood search (fair_lns.py).
+3. On calls of up to `fair_exact_max_pairs` pairs, the exact bisection on the worst score
+   (fair_exact.py: one "highest total with every proposal >= T" MILP a step), from the worst
+   score reached, each step's answer lifted by the local repair; then a polish of the total.
 
-Deterministic for a given input, except that `fair_time_limit` can cut the search short on a
-slow machine (the default leaves room: 10k x 5k takes ~30 s here).
+Deterministic for a given input, except that `fair_time_limit` (wall clock) can cut the
+search short on a slow machine (10k x 5k with minimum loads: ~17 s on an idle 2-core machine),
+and that the exact bisection's steps are timed (in CPU seconds, so a busy machine changes
+little).
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from matching.residual import Residual, SolverOutput
 #: rounds without reaching a threshold before it is lowered
 PATIENCE = 4
 STEP = 50.0
+#: time for raising the total of the exact answer at its worst score (local moves)
+POLISH_SECONDS = 2.0
+#: time for lifting each answer of the exact bisection (local repair)
+LIFT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -119,14 +129,18 @@ def solve_fair(residual: Residual) -> SolverOutput:
     if best.minimum < search.ceiling - 1e-9:
         best = _lagrangian(search, best, floor, deadline, options.fair_rounds)
         best = search.scored(_repaired(search, best.chosen, floor, deadline))
-    if best.minimum < search.ceiling - 1e-9:
+    exact_applies = len(residual.pairs) <= options.fair_exact_max_pairs
+    if best.minimum < search.ceiling - 1e-9 and not exact_applies:
+        # on small calls the exact bisection below does better in the time this would take
         best = search.scored(_neighbourhoods(search, best, floor, deadline))
     best = search.scored(_polished(search, best, deadline))
     exact = _exact(search, base, best, floor)
     if exact is not None:
         candidate = search.scored(exact)
         if not _better(best, candidate) and candidate.total >= floor - 1e-9:
-            best = candidate
+            # the bisection's steps stop at the first assignment that reaches the floor
+            polish_until = time.perf_counter() + POLISH_SECONDS
+            best = search.scored(_polished(search, candidate, polish_until))
     chosen = rebalance(residual, best.chosen)
     warnings = () if search.min_loads_met else (MIN_LOADS_UNMET,)
     return SolverOutput(chosen, warnings)
@@ -187,7 +201,7 @@ def _exact(
     if len(residual.pairs) > options.fair_exact_max_pairs:
         return None
     count = int(base.chosen.sum())
-    return exact_fair(
+    exact = exact_fair(
         residual,
         search.offset,
         search.wanted,
@@ -196,7 +210,10 @@ def _exact(
         options.fair_exact_time_limit,
         min_load=search.network.req.min_load,
         at_least=found.minimum,
+        upper=search.ceiling,
+        lift=lambda chosen: _repaired(search, chosen, floor, time.perf_counter() + LIFT_SECONDS),
     )
+    return None if exact is None else exact.chosen
 
 
 def _local_args(search: _FairSearch) -> dict[str, Any] | None:

@@ -17,9 +17,11 @@ class SolveOptions:
     load_weight: float = 0.0
     #: `fair`: the most weighted re-solves it tries
     fair_rounds: int = 40
-    #: `fair`: solve exactly (MILP) up to this many candidate pairs, within this many seconds
+    #: `fair`: solve exactly (MILP bisection) up to this many candidate pairs, within this many
+    #: seconds of the process's CPU time (a busy machine gets the same steps done; the wall
+    #: time stays within 4x)
     fair_exact_max_pairs: int = 25_000
-    fair_exact_time_limit: float = 20.0
+    fair_exact_time_limit: float = 25.0
     #: `fair`: the least share of the optimal total it may keep
     fair_total_floor: float = 0.98
     #: `fair`: the most rounds of the neighbourhood search (fair_lns.py)

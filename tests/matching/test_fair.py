@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
+from matching.fair import _FairSearch
+from matching.fair_exact import exact_fair
 from matching.lp import lp_max_min_bound
 from matching.problem import MatchingProblem, Pairs, Reviewers, Targets
-from matching.residual import SolveOptions
+from matching.residual import SolveOptions, residual_of
 from matching.solve import solve
 from matching.validation import find_violations
 from tests.matching.exact import integer_max_min
@@ -138,4 +140,49 @@ def test_the_neighbourhood_search_lifts_a_call_too_big_to_free_at_once(seed: int
     fair = solve(problem, "fair", options=options)
     assert fair.metrics.min_proposal_score >= 0.95 * reference - 1e-9
     assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-9
+    assert find_violations(problem, fair.pairs) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_exact_bisection_from_scratch_is_the_integer_max_min_with_a_proved_bound(
+    seed: int,
+) -> None:
+    problem = min_loaded(seed)
+    optimal = solve(problem, "optimal")
+    floor = 0.98 * optimal.metrics.total
+    reference = integer_max_min(problem, floor)
+    residual = residual_of(problem, Pairs.empty(), SolveOptions())
+    search = _FairSearch(residual)
+    count = int(search.run().chosen.sum())
+    min_load = search.network.req.min_load
+    out = exact_fair(residual, search.offset, search.wanted, count, floor, 60, min_load=min_load)
+    assert out is not None and out.chosen is not None
+    found = search.scored(out.chosen)
+    assert found.minimum == pytest.approx(reference, abs=1e-6)
+    assert found.total >= floor - 1e-9
+    assert out.lower <= reference + 1e-6 <= out.upper + 2e-6  # the bound is a bound
+    assert out.proved
+
+
+@pytest.mark.skipif(not MIDL.exists(), reason="MIDL data not available")
+def test_fair_on_midl_with_minimum_loads_reaches_95_percent_of_the_best_at_98_percent() -> None:
+    # loads 2..4 leave every reviewer exactly 2 papers; optimal's worst paper scores 0. The best
+    # worst score keeping 98% of the optimal total lies in [0.6719, 0.672]: HiGHS proves the
+    # highest total with every paper >= 0.672 to be 147.0414, below the floor 147.0423.
+    scores = np.load(MIDL / "scores.npy")
+    r, t = np.nonzero(np.ones_like(scores))
+    problem = MatchingProblem(
+        Targets.one_per_proposal(list(range(scores.shape[1])), np.load(MIDL / "covs.npy")),
+        Reviewers(
+            list(range(scores.shape[0])),
+            np.load(MIDL / "loads.npy").astype(np.int64),
+            np.load(MIDL / "loads-lb.npy").astype(np.int64),
+        ),
+        Pairs.of(t, r, scores[r, t]),
+    )
+    optimal, fair = solve(problem, "optimal"), solve(problem, "fair")
+    assert optimal.metrics.min_proposal_score == pytest.approx(0.0, abs=1e-9)
+    assert fair.metrics.min_proposal_score >= 0.95 * 0.672
+    assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-9
+    assert fair.metrics.load_min == fair.metrics.load_max == 2
     assert find_violations(problem, fair.pairs) == []
