@@ -83,8 +83,8 @@ def test_a_wave_run_without_locks_is_counted_twice_assigned_and_over_capacity(
         time.sleep(0.3)  # every contender reads before any writes
         return found
 
-    monkeypatch.setattr(assign, "locked", lambda query: query)
-    monkeypatch.setattr(lifecycle, "locked", lambda query: query)
+    monkeypatch.setattr(assign, "locked", lambda query, **_: query)
+    monkeypatch.setattr(lifecycle, "locked", lambda query, **_: query)
     monkeypatch.setattr(assign, "workloads", slow_workloads)
     requests = submitted(build_wave(0, SHAPE))
     # each request delivered twice at once, as a redelivery racing the first run would
