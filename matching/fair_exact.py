@@ -53,6 +53,8 @@ WALL_FACTOR = 4.0
 CALIBRATION_SECONDS = 0.05
 #: a step stopped by its wall limit having had less than this share of its CPU time is run again
 STARVED = 0.7
+#: Steps in a row that move neither end before the search gives up (it would repeat itself).
+MAX_STALLED_STEPS = 3
 #: a bisection step may take this many times the slowest step that reached the floor
 STEP_ALLOWANCE = 2.0
 #: HiGHS's status codes, as scipy's milp returns them
@@ -305,7 +307,14 @@ class _Bisection:
         so a step may take at most STEP_ALLOWANCE times the slowest successful one (half the
         time left before any), which leaves room for the steps below it."""
         slowest = 0.0
+        stalled, ends = 0, (self.lo, self.hi)
         while not self.settled() and (left := self.clock.left(until)) > 0:
+            if (self.lo, self.hi) == ends and self.steps:
+                stalled += 1
+                if stalled > MAX_STALLED_STEPS:
+                    return  # the same step again and again (a degenerate call): what is, stands
+            else:
+                stalled, ends = 0, (self.lo, self.hi)
             threshold = (self.lo + self.hi) / 2 if np.isfinite(self.lo) else -np.inf
             allowed = min(left, STEP_ALLOWANCE * slowest) if slowest else left / 2
             result, took = self.clock.step(partial(self._feasible, threshold), allowed)

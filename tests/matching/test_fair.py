@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 
+from matching import fair as fair_module
 from matching.fair import _FairSearch
 from matching.fair_exact import exact_fair
 from matching.lp import lp_max_min_bound
-from matching.problem import MatchingProblem, Pairs, Reviewers, Targets
+from matching.problem import Exclusions, MatchingProblem, Pairs, Reviewers, Targets
 from matching.residual import SolveOptions, residual_of
 from matching.solve import solve
 from matching.validation import find_violations
@@ -185,4 +187,48 @@ def test_fair_on_midl_with_minimum_loads_reaches_95_percent_of_the_best_at_98_pe
     assert fair.metrics.min_proposal_score >= 0.95 * 0.672
     assert fair.metrics.total >= 0.98 * optimal.metrics.total - 1e-9
     assert fair.metrics.load_min == fair.metrics.load_max == 2
+    assert find_violations(problem, fair.pairs) == []
+
+
+def test_a_call_whose_proposals_cannot_all_be_covered_ends_in_a_few_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the demo's small fair call: two proposals have no reviewer with room, so the worst score
+    # is 0 whatever is chosen; the bisection repeated one step thirteen thousand times (23 s)
+    problem = MatchingProblem(
+        Targets(list(range(6)), np.array([1, 1, 2, 1, 1, 1]), np.arange(6)),
+        Reviewers(
+            list(range(18)), np.array([0, 8, 4, 1, 0, 3, 4, 4, 2, 10, 2, 3, 5, 4, 0, 0, 4, 10])
+        ),
+        Pairs(
+            np.array([0, 3, 2, 3, 1, 2, 4, 5, 0, 2, 3, 5, 0, 5, 2, 3, 1, 2, 4, 2, 3, 0]),
+            np.array([0, 2, 3, 3, 4, 4, 4, 5, 6, 6, 6, 6, 7, 12, 13, 13, 14, 14, 14, 15, 16, 17]),
+            np.array(
+                [
+                    *(0.999, 0.386, 0.532, 0.976, 0.624, 0.966, 0.941, 0.995, 0.132, 0.366),
+                    *(0.479, 0.356, 0.766, 0.33, 0.338, 0.4, 0.697, 0.378, 0.474, 0.395),
+                    *(0.333, 0.494),
+                ]
+            ),
+        ),
+        Exclusions(
+            np.array([3, 4, 1, 5, 0, 2, 0]),
+            np.array([3, 3, 4, 5, 7, 7, 9]),
+            np.array([1, 1, 1, 1, 1, 0, 0]),
+        ),
+    )
+    optimal = solve(problem, "optimal")
+    floor = 0.98 * optimal.metrics.total
+    steps: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        out = exact_fair(*args, **kwargs)
+        steps.append(0 if out is None else out.steps)
+        return out
+
+    monkeypatch.setattr(fair_module, "exact_fair", counted)
+    fair = solve(problem, "fair")
+    assert steps and max(steps) <= 40, steps  # it took 16,311
+    assert fair.metrics.assigned == optimal.metrics.assigned == 5
+    assert fair.metrics.total >= floor - 1e-9
     assert find_violations(problem, fair.pairs) == []
