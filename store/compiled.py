@@ -18,6 +18,7 @@ tests' switch between SQLite and PostgreSQL rebuilds it.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from peewee import SQL, Cast, Expression, Field, Select, Value, fn
 from store.db import database, is_sqlite
 
 _Converter = Callable[[Any], Any]
+#: (the database it was built for, its text, its parameters, its columns' converters)
+_Compiled = tuple["weakref.ref[Any]", str, list[Any], list[_Converter | None]]
 
 #: PostgreSQL's array type of a field's values, by peewee field type.
 _ARRAY_TYPES = {
@@ -108,17 +111,20 @@ class CompiledQuery:
 
     def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
-        self._compiled: dict[int, tuple[Any, str, list[Any], list[_Converter | None]]] = {}
+        self._compiled: dict[int, _Compiled] = {}
 
     def _text(self) -> tuple[str, list[Any], list[_Converter | None]]:
         current = database.obj
         found = self._compiled.get(id(current))
-        if found is None or found[0] is not current:  # an id is reused once its object is gone
+        # an id is reused once its object is gone; a weak reference tells them apart without
+        # keeping an old database (and its pool of open connections) alive
+        if found is None or found[0]() is not current:
             query = self._build()
             sql, params = query.sql()
             columns = getattr(query, "_returning", None) or []
             converters = [c.python_value if isinstance(c, Field) else None for c in columns]
-            found = self._compiled[id(current)] = (current, sql, list(params), converters)
+            found = (weakref.ref(current), sql, list(params), converters)
+            self._compiled[id(current)] = found
         return found[1], found[2], found[3]
 
     def execute(self, **values: Any) -> Any:

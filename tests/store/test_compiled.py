@@ -3,7 +3,9 @@ query, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import gc
 import uuid
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from store.compiled import CompiledQuery, among, rows_of, slot
 from store.db import connect_database
 from store.enums import Priority, ReviewState
 from store.migrations import migrate
+from tests.conftest import database_url
 from tests.factories import make_call, make_proposal, make_review, make_reviewer
 
 
@@ -91,3 +94,17 @@ def test_update_from_rows_of_a_slot(db: Database) -> None:
     assert after[reviews[0].id].assigned_at == now
     assert after[reviews[0].id].priority == Priority.NORMAL
     assert update.count(given=[], now=now) == 0
+
+
+def test_a_compiled_query_keeps_no_old_database_alive(pg_db: Database, tmp_path: Path) -> None:
+    # an old database kept alive keeps its pool's connections open: the suite ran out of them
+    query = CompiledQuery(_reviewers_query)
+    first = connect_database(database_url("postgres", tmp_path))
+    query.tuples(external=[], uuids=[])
+    gone = weakref.ref(first)
+    del first
+    connect_database(f"sqlite:///{tmp_path / 'next.db'}")
+    migrate()
+    query.tuples(external=[], uuids=[])
+    gc.collect()
+    assert gone() is None
