@@ -167,19 +167,33 @@ def _create_and_run(
     now = utcnow()
     request_uuid = envelope.request_id or uuid4()
     with write_transaction():
-        rows = _CREATE.tuples(
-            uuid=request_uuid,
-            now=now,
-            kind=kind,
-            payload=envelope.request,
-            key=envelope.idempotency_key,
-            status=RequestStatus.RUNNING,
-            attempts=1,
-            started_at=now,
-        )
-        if not rows:
+        new_id = _insert(kind, envelope, request_uuid, now, running=True)
+        if new_id is None:
             return None
-        return _handle(rows[0][0], request_uuid, body=envelope.request, handler=handler, now=now)
+        return _handle(new_id, request_uuid, body=envelope.request, handler=handler, now=now)
+
+
+def _insert(
+    kind: RequestKind,
+    envelope: RequestEnvelope,
+    request_uuid: UUID,
+    now: datetime,
+    *,
+    running: bool,
+) -> int | None:
+    """The new row's id, running (attempts 1, started now) or queued; None when the message's
+    id or key is taken (a concurrent delivery of the same message wrote it first)."""
+    rows = _CREATE.tuples(
+        uuid=request_uuid,
+        now=now,
+        kind=kind,
+        payload=envelope.request,
+        key=envelope.idempotency_key,
+        status=RequestStatus.RUNNING if running else RequestStatus.QUEUED,
+        attempts=1 if running else 0,
+        started_at=now if running else None,
+    )
+    return int(rows[0][0]) if rows else None
 
 
 def _handle(
@@ -259,24 +273,14 @@ def _find(envelope: RequestEnvelope) -> _Found | None:
 
 def _create_queued(kind: RequestKind, envelope: RequestEnvelope) -> _Found:
     """A queued row for a message whose arguments are wrong (to record why on it)."""
-    now = utcnow()
     request_uuid = envelope.request_id or uuid4()
     with write_transaction():
-        rows = _CREATE.tuples(
-            uuid=request_uuid,
-            now=now,
-            kind=kind,
-            payload=envelope.request,
-            key=envelope.idempotency_key,
-            status=RequestStatus.QUEUED,
-            attempts=0,
-            started_at=None,
-        )
-    if not rows:  # the same message, delivered twice at once: the other one won
+        new_id = _insert(kind, envelope, request_uuid, utcnow(), running=False)
+    if new_id is None:  # the same message, delivered twice at once: the other one won
         found = _find(envelope)
         assert found is not None
         return found
-    return _Found(rows[0][0], RequestStatus.QUEUED, request_uuid)
+    return _Found(new_id, RequestStatus.QUEUED, request_uuid)
 
 
 R = AssignmentRequest
