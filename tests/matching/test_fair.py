@@ -82,15 +82,20 @@ def test_fair_lifts_the_proposal_that_optimal_leaves_worst_off() -> None:
 
 
 @pytest.mark.skipif(not MIDL.exists(), reason="MIDL data not available")
-def test_fair_on_midl_matches_fairflow_and_keeps_98_percent_of_max_sum() -> None:
+def midl_problem(*, minimum_loads: bool = False) -> MatchingProblem:
+    """MIDL, k=3: every pair a candidate; loads 0..4, or 2..4 with `minimum_loads`."""
     scores = np.load(MIDL / "scores.npy")
     r, t = np.nonzero(np.ones_like(scores))
-    problem = MatchingProblem(
+    low = np.load(MIDL / "loads-lb.npy").astype(np.int64) if minimum_loads else None
+    return MatchingProblem(
         Targets.one_per_proposal(list(range(scores.shape[1])), np.load(MIDL / "covs.npy")),
-        Reviewers(list(range(scores.shape[0])), np.load(MIDL / "loads.npy").astype(np.int64)),
+        Reviewers(list(range(scores.shape[0])), np.load(MIDL / "loads.npy").astype(np.int64), low),
         Pairs.of(t, r, scores[r, t]),
     )
-    fair = solve(problem, "fair")
+
+
+def test_fair_on_midl_matches_fairflow_and_keeps_98_percent_of_max_sum() -> None:
+    fair = solve(midl_problem(), "fair")
     assert fair.metrics.min_proposal_score >= 0.94
     assert fair.metrics.total >= 0.98 * 201.88
 
@@ -171,17 +176,7 @@ def test_fair_on_midl_with_minimum_loads_reaches_95_percent_of_the_best_at_98_pe
     # loads 2..4 leave every reviewer exactly 2 papers; optimal's worst paper scores 0. The best
     # worst score keeping 98% of the optimal total lies in [0.6719, 0.672]: HiGHS proves the
     # highest total with every paper >= 0.672 to be 147.0414, below the floor 147.0423.
-    scores = np.load(MIDL / "scores.npy")
-    r, t = np.nonzero(np.ones_like(scores))
-    problem = MatchingProblem(
-        Targets.one_per_proposal(list(range(scores.shape[1])), np.load(MIDL / "covs.npy")),
-        Reviewers(
-            list(range(scores.shape[0])),
-            np.load(MIDL / "loads.npy").astype(np.int64),
-            np.load(MIDL / "loads-lb.npy").astype(np.int64),
-        ),
-        Pairs.of(t, r, scores[r, t]),
-    )
+    problem = midl_problem(minimum_loads=True)
     optimal, fair = solve(problem, "optimal"), solve(problem, "fair")
     assert optimal.metrics.min_proposal_score == pytest.approx(0.0, abs=1e-9)
     assert fair.metrics.min_proposal_score >= 0.95 * 0.672
