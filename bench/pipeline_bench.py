@@ -274,7 +274,9 @@ def post_all(
     local: dict[int, httpx.Client] = {}
 
     def one(body: dict[str, Any]) -> float:
-        client = local.setdefault(threading.get_ident(), httpx.Client(base_url=base, timeout=60))
+        client = local.get(threading.get_ident())
+        if client is None:  # one client per thread, built once (not per request)
+            client = local[threading.get_ident()] = httpx.Client(base_url=base, timeout=60)
         started = time.perf_counter()
         response = client.post("/v1/reviews/assign", json=body, headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
