@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 import noop_actor  # noqa: E402 (bench/, beside this file)
 import pipeline_data as data  # noqa: E402
 from api_bench import percentiles, processes  # noqa: E402
+from cpu_split import cpu_snapshot, cpu_split  # noqa: E402
 from pipeline_checks import (  # noqa: E402
     capacity_failures,
     capacity_problems,
@@ -191,10 +192,12 @@ def unsent_mail() -> int:
 
 def queued_phase(run: Run, plan: data.RequestPlan) -> Figures:
     """Push the plan's messages, wait for every request and then every e-mail, check."""
+    cpu = cpu_snapshot()
     started = time.perf_counter()
     data.push_requests(run.client, plan)
     timeout = max(120.0, len(plan.ids) / 2)
     done = wait_until(lambda: finished_count() >= len(plan.ids), timeout)
+    cpu_done = cpu_snapshot()
     drained = wait_until(lambda: unsent_mail() == 0, timeout)
     figures = check_requests(run, dict.fromkeys(plan.ids), plan.cap)
     seconds = done - started
@@ -205,6 +208,10 @@ def queued_phase(run: Run, plan: data.RequestPlan) -> Figures:
         reviews_per_s=round(figures["reviews_assigned"] / seconds, 1),
         mail_drain_after_s=round(drained - done, 2),
         mail_per_s=round(figures["notifications"] / (drained - started), 1),
+        # CPU seconds per process kind until the last request finished, per request (ms)
+        cpu_ms_per_request={
+            kind: round(s * 1000 / len(plan.ids), 2) for kind, s in cpu_split(cpu, cpu_done).items()
+        },
     )
     data.reset()
     return figures

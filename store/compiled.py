@@ -13,11 +13,19 @@ parameter on PostgreSQL (`field = ANY(CAST(%s AS type[]))`), one JSON parameter 
 (`field IN (SELECT value FROM json_each(?))`, which also avoids SQLite's cap on bound
 parameters). `slot(name)` is a single value. The text is kept per database object, so the
 tests' switch between SQLite and PostgreSQL rebuilds it.
+
+On PostgreSQL each text is also a prepared statement of each connection that runs it
+(`PREPARE` on its first run there, `EXECUTE` after): the server parses and plans it once per
+connection rather than at every run, which was more than half of the server's CPU on the hot
+path (planning the lock and workload queries took longer than running them). A list is sent
+to `EXECUTE` as an array literal of no declared type, so the statement's own cast decides it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +37,7 @@ from store.db import database, is_sqlite
 
 _Converter = Callable[[Any], Any]
 #: (the database it was built for, its text, its parameters, its columns' converters)
-_Compiled = tuple["weakref.ref[Any]", str, list[Any], list[_Converter | None]]
+_Compiled = tuple["weakref.ref[Any]", str, list[Any], list[_Converter | None], "_Prepared | None"]
 
 #: PostgreSQL's array type of a field's values, by peewee field type.
 _ARRAY_TYPES = {
@@ -106,6 +114,63 @@ def slot(name: str, field: Field | None = None) -> Value:
     return Value(Slot(name, field), converter=False)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A PostgreSQL text as a prepared statement: its name, PREPARE and EXECUTE texts."""
+
+    name: str
+    prepare: str
+    execute: str
+
+    @classmethod
+    def of(cls, sql: str) -> _Prepared:
+        name = "rq_" + hashlib.sha1(sql.encode()).hexdigest()[:20]
+        count = 0
+
+        def number(match: re.Match[str]) -> str:
+            nonlocal count
+            if match.group(0) == "%%":
+                return "%"
+            count += 1
+            return f"${count}"
+
+        body = re.sub(r"%%|%s", number, sql)
+        arguments = f" ({', '.join(['%s'] * count)})" if count else ""
+        return cls(name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{arguments}")
+
+
+#: The prepared statements of each open PostgreSQL connection (gone with the connection).
+_prepared_on: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _array_literal(values: list[Any]) -> str:
+    """PostgreSQL's text of an array of ints, strings or uuids: `{1,2}`, `{"a","b\\"c"}`."""
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        elif isinstance(value, bool | int):
+            items.append(str(int(value)))
+        else:
+            text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            items.append(f'"{text}"')
+    return "{" + ",".join(items) + "}"
+
+
+def _run_prepared(prepared: _Prepared, bound: list[Any]) -> Any:
+    """EXECUTE the statement on this thread's connection, PREPAREd there first if need be."""
+    connection = database.connection()
+    known = _prepared_on.get(connection)
+    if known is None:
+        known = _prepared_on[connection] = set()
+    if prepared.name not in known:
+        with connection.cursor() as cursor:  # no parameters: the text is taken as it is
+            cursor.execute(prepared.prepare)
+        known.add(prepared.name)
+    arguments = [_array_literal(v) if isinstance(v, list) else v for v in bound]
+    return database.execute_sql(prepared.execute, arguments)
+
+
 class CompiledQuery:
     """A query built by `build` once per database, run with new slot values each time."""
 
@@ -113,7 +178,7 @@ class CompiledQuery:
         self._build = build
         self._compiled: dict[int, _Compiled] = {}
 
-    def _text(self) -> tuple[str, list[Any], list[_Converter | None]]:
+    def _text(self) -> _Compiled:
         current = database.obj
         found = self._compiled.get(id(current))
         # an id is reused once its object is gone; a weak reference tells them apart without
@@ -123,21 +188,29 @@ class CompiledQuery:
             sql, params = query.sql()
             columns = getattr(query, "_returning", None) or []
             converters = [c.python_value if isinstance(c, Field) else None for c in columns]
-            found = (weakref.ref(current), sql, list(params), converters)
+            prepared = None if is_sqlite() else _Prepared.of(sql)
+            found = (weakref.ref(current), sql, list(params), converters, prepared)
             self._compiled[id(current)] = found
-        return found[1], found[2], found[3]
+        return found
+
+    @property
+    def text(self) -> str:
+        """The SQL text for the current database (parameters as the driver takes them)."""
+        return self._text()[1]
 
     def execute(self, **values: Any) -> Any:
         """Run the query with `values` for its slots; the database cursor."""
-        sql, params, _ = self._text()
+        _, sql, params, _, prepared = self._text()
         bound = [p.encode(values[p.name]) if isinstance(p, Slot) else p for p in params]
+        if prepared is not None:
+            return _run_prepared(prepared, bound)
         return database.execute_sql(sql, bound)
 
     def tuples(self, **values: Any) -> list[tuple[Any, ...]]:
         """The rows of the query (or of a write's RETURNING), each column converted by its
         field as peewee would (enums, uuids, instants); expressions as the database gives them."""
         rows = self.execute(**values).fetchall()
-        converters = self._text()[2]
+        converters = self._text()[3]
         if not any(converters):
             return list(rows)
         return [tuple(_convert(c, v) for c, v in zip(converters, row, strict=True)) for row in rows]

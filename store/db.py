@@ -18,6 +18,7 @@ from playhouse.pool import PooledPostgresqlDatabase
 database = DatabaseProxy()
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+GENERIC_PLANS = "-c plan_cache_mode=force_generic_plan"
 POSTGRES_SCHEMES = ("postgres", "postgresql", "postgres+pool", "postgresql+pool")
 
 
@@ -35,6 +36,10 @@ def build_database(url: str, *, max_connections: int = 10) -> Database:
         params.setdefault("max_connections", max_connections)
         params.setdefault("stale_timeout", 300)
         params.setdefault("timeout", 30)
+        # Only prepared statements (store/compiled.py) follow this: each is planned once per
+        # connection, not at every run (their lists are `= ANY(array)`, which index scans
+        # serve at any length).
+        params["options"] = f"{params.get('options', '')} {GENERIC_PLANS}".strip()
         return PooledPostgresqlDatabase(params.pop("database"), autorollback=False, **params)
     raise UnsupportedDatabaseURL(
         f"DATABASE_URL: unsupported scheme {scheme!r}; use sqlite:///PATH or postgresql://..."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from peewee import Expression, Value, fn
+from peewee import SQL, Expression, fn
 
 from matching import ExclusionKind
 from store import (
@@ -244,18 +244,21 @@ class Exclusions:
 
 
 _CONFLICT, _HELD = 1, 2
+#: The kind column as literals in the text: a parameter in a select list has no type to infer
+#: in a prepared statement (PostgreSQL would take it as text).
+_AS_CONFLICT, _AS_HELD = SQL(str(_CONFLICT)), SQL(str(_HELD))
 
 
 def _exclusions_query() -> Any:
     conflicts = ConflictOfInterest.select(
-        Value(_CONFLICT), ConflictOfInterest.reviewer, ConflictOfInterest.proposal
+        _AS_CONFLICT, ConflictOfInterest.reviewer, ConflictOfInterest.proposal
     ).where(
         among(ConflictOfInterest.proposal, "proposals"),
         among(ConflictOfInterest.reviewer, "reviewers"),
         blocks(),
     )
     items = (
-        AssignmentItem.select(Value(_HELD), ReviewerPoolEntry.reviewer, AssignmentItem.proposal)
+        AssignmentItem.select(_AS_HELD, ReviewerPoolEntry.reviewer, AssignmentItem.proposal)
         .join(AssignmentBatch)
         .join(ReviewerPoolEntry)
         .where(
@@ -263,7 +266,7 @@ def _exclusions_query() -> Any:
             among(ReviewerPoolEntry.reviewer, "reviewers"),
         )
     )
-    reviews = Review.select(Value(_HELD), Review.reviewer, Review.proposal).where(
+    reviews = Review.select(_AS_HELD, Review.reviewer, Review.proposal).where(
         among(Review.proposal, "proposals"), among(Review.reviewer, "reviewers")
     )
     item_rule, review_rule = HOLDS_NOW.items.condition(), HOLDS_NOW.reviews.condition()

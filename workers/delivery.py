@@ -184,19 +184,28 @@ def retry_delay(attempts: int) -> timedelta:
     return min(MIN_RETRY_DELAY * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
 
 
-def _mark_sent(claim: Claim, now: datetime) -> None:
-    updated = (
-        Notification.update(
-            status=NotificationStatus.SENT,
-            sent_at=now,
-            claimed_at=None,
-            next_attempt_at=None,
-            last_error="",
-            modified=now,
-        )
-        .where(_still_held(claim))
-        .execute()
+def _mark_sent_query() -> Any:
+    now = slot("now", Notification.sent_at)
+    return Notification.update(
+        status=NotificationStatus.SENT,
+        sent_at=now,
+        claimed_at=None,
+        next_attempt_at=None,
+        last_error="",
+        modified=now,
+    ).where(
+        (notification_pk == slot("id"))
+        & (Notification.status == NotificationStatus.SENDING)
+        & (Notification.attempts == slot("attempts"))
     )
+
+
+#: The mark of every delivery, built once (store/compiled.py); the same test as `_still_held`.
+_MARK_SENT = CompiledQuery(_mark_sent_query)
+
+
+def _mark_sent(claim: Claim, now: datetime) -> None:
+    updated = _MARK_SENT.count(id=claim.notification_id, attempts=claim.attempts, now=now)
     if not updated:
         logger.warning("notification %s sent after its claim was taken back", claim.notification_id)
 

@@ -13,12 +13,15 @@ import smtplib
 import ssl
 import tempfile
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import formatdate, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import parse_qs, unquote, urlparse
 from uuid import UUID
 
@@ -41,7 +44,7 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class MailTransport(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand `message` over, or raise DeliveryError."""
 
 
@@ -79,7 +82,7 @@ class SmtpTransport:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             with self._connect() as smtp:
                 if self.config.starttls:
@@ -116,18 +119,18 @@ class FileTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             self.write(message)
         except OSError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
-    def write(self, message: EmailMessage) -> Path:
+    def write(self, message: Message) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(message.as_bytes(policy=SMTP_POLICY))
+                handle.write(message.as_bytes(policy=WIRE_POLICY))
                 handle.flush()
                 os.fsync(handle.fileno())
             target = self.directory / f"{_file_stem(message)}-{Path(temp_name).stem[1:9]}.eml"
@@ -145,22 +148,47 @@ def transport_from_settings(settings: Settings) -> MailTransport:
     return FileTransport(settings.outbox_dir)
 
 
-def build_email(notification: Notification, *, sender: str) -> EmailMessage:
-    """The message for an outbox row: From `sender`, To the recipient, text and HTML parts."""
-    message = EmailMessage()
-    message["Subject"] = notification.subject
-    message["From"] = sender
-    message["To"] = Address(
-        display_name=notification.recipient_name, addr_spec=notification.recipient
-    )
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = message_id_for(notification.uuid, sender)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Reviewq-Kind"] = notification.kind.value
+#: How a message is written out: CRLF line ends, headers as built (no re-parsing on output).
+WIRE_POLICY = compat32.clone(linesep="\r\n")
+
+
+def _utf8_quoted_printable() -> Charset:
+    charset = Charset("utf-8")
+    charset.body_encoding = QP  # bodies stay readable in the .eml drop; headers RFC 2047
+    return charset
+
+
+def build_email(notification: Notification, *, sender: str) -> Message:
+    """The message for an outbox row: From `sender`, To the recipient, text and HTML parts.
+
+    Built with the standard library's MIME classes under its compat32 policy: the default
+    policy parses every header as it is set and again as it is written, a millisecond of CPU
+    per e-mail, more than the rest of a delivery. Headers are encoded (RFC 2047) as needed; a
+    value with a line break raises ValueError, so no field can add a header of its own.
+    """
+    headers = {
+        "Subject": notification.subject,
+        "From": sender,
+        "To": formataddr((notification.recipient_name, notification.recipient), "utf-8"),
+        "Date": formatdate(usegmt=True),
+        "Message-ID": message_id_for(notification.uuid, sender),
+        "Auto-Submitted": "auto-generated",
+        "X-Reviewq-Kind": notification.kind.value,
+    }
     if notification.request_id:
-        message["X-Request-ID"] = notification.request_id
-    message.set_content(notification.text_body)
-    message.add_alternative(notification.html_body, subtype="html")
+        headers["X-Request-ID"] = notification.request_id
+    charset = _utf8_quoted_printable()
+    message = MIMEMultipart("alternative", policy=WIRE_POLICY)
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"{name}: a header value cannot hold a line break")
+        # compat32 takes a Header object where the stubs say str
+        encoded = value if value.isascii() else Header(value, charset, header_name=name)
+        message[name] = cast("str", encoded)
+    for subtype, body in (("plain", notification.text_body), ("html", notification.html_body)):
+        part = MIMENonMultipart("text", subtype, policy=WIRE_POLICY)
+        part.set_payload(body, charset)
+        message.attach(part)
     return message
 
 
@@ -171,7 +199,7 @@ def message_id_for(notification_uuid: UUID, sender: str) -> str:
     return f"<notification.{notification_uuid}@{domain}>"
 
 
-def _file_stem(message: EmailMessage) -> str:
+def _file_stem(message: Message) -> str:
     local_part = str(message.get("Message-ID", "")).strip("<>").partition("@")[0]
     safe = "".join(char if char.isalnum() or char in "-." else "_" for char in local_part)
     return f"{utcnow():%Y%m%dT%H%M%S%fZ}-{safe or 'message'}"

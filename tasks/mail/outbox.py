@@ -26,12 +26,15 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
+from uuid import uuid4
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from peewee import SQL, Select
 
 from config import get_settings
 from config.logs import current_request_id
-from store.clock import to_naive_utc
+from store.clock import to_naive_utc, utcnow
+from store.compiled import CompiledQuery, rows_of, slot
 from store.db import database
 from store.enums import NotificationKind, NotificationStatus
 from store.outbox import Notification
@@ -142,37 +145,72 @@ def queue_emails(emails: Sequence[OutgoingEmail]) -> list[int | None]:
         )
     if not emails:
         return []
-    request_id = current_request_id()
     rows = []
     for email in emails:
         rendered = render_email(
             email.template, {**email.context, "recipient_name": email.recipient_name}
         )
         rows.append(
-            {
-                Notification.kind: email.kind,
-                Notification.recipient: email.recipient,
-                Notification.recipient_name: email.recipient_name,
-                Notification.subject: rendered.subject,
-                Notification.text_body: rendered.text,
-                Notification.html_body: rendered.html,
-                Notification.dedupe_key: email.dedupe_key,
-                Notification.request_id: request_id,
-            }
+            (
+                str(uuid4()),
+                email.kind.value,
+                email.recipient,
+                email.recipient_name,
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+                email.dedupe_key,
+            )
         )
-    query = (
-        Notification.insert_many(rows)
-        .on_conflict(conflict_target=[Notification.dedupe_key], action="nothing")
-        .returning(notification_pk, Notification.dedupe_key)
-        .tuples()
-    )
     # RETURNING yields no row where the conflict skipped the insert, on SQLite and PostgreSQL
     # alike (SQLite's lastrowid would instead repeat the connection's previous insert).
-    written = {key: int(new_id) for new_id, key in query.execute()}
+    found = _INSERT.tuples(rows=rows, now=utcnow(), request_id=current_request_id())
+    written = {key: int(new_id) for new_id, key in found}
     ids: list[int | None] = []
     for email in emails:
         ids.append(written.pop(email.dedupe_key, None))
     return ids
+
+
+_COLUMNS = {
+    "uuid": "uuid",
+    "kind": "text",
+    "recipient": "text",
+    "recipient_name": "text",
+    "subject": "text",
+    "text_body": "text",
+    "html_body": "text",
+    "dedupe_key": "text",
+}
+
+
+def _insert_query() -> Any:
+    """Every e-mail of a change in one INSERT of constant text (store/compiled.py)."""
+    given = rows_of("rows", _COLUMNS)
+    n = Notification
+    columns = [getattr(given.c, name) for name in _COLUMNS]
+    values = Select(
+        from_list=[given],
+        columns=[
+            *columns,
+            slot("now", n.created),
+            slot("now", n.modified),
+            SQL(f"'{NotificationStatus.PENDING.value}'"),
+            SQL("0"),
+            SQL("''"),
+            slot("request_id"),
+        ],
+    ).where(SQL("1 = 1"))  # SQLite reads an ON CONFLICT right after FROM as a join's ON
+    fields = [getattr(n, name) for name in _COLUMNS]
+    fields += [n.created, n.modified, n.status, n.attempts, n.last_error, n.request_id]
+    return (
+        n.insert_from(values, fields)
+        .on_conflict(conflict_target=[n.dedupe_key], action="nothing")
+        .returning(notification_pk, n.dedupe_key)
+    )
+
+
+_INSERT = CompiledQuery(_insert_query)
 
 
 def enqueue_deliveries(ids: Iterable[int | None]) -> None:

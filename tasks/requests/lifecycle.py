@@ -4,9 +4,11 @@ A message is `{"request": BODY, "request_id": UUID?, "idempotency_key": STR?}`
 (tasks/messages.py). The request row is found by id, else by idempotency key, else created, so a
 producer in any language needs only the message. A finished request is never run again: a
 redelivered or duplicate message changes nothing and the first result stands. A row the message
-creates is written `running` in the transaction that runs it (a rollback leaves nothing; the
-redelivery starts afresh); a row a producer wrote first is marked `running` (attempts + 1) in
-its own commit, then run under its row lock. The hot statements are built once
+creates is written, finished, at the end of the transaction that runs it (a rollback leaves
+nothing; the redelivery starts afresh); a row a producer wrote first is marked `running`
+(attempts + 1) in its own commit, then run under its row lock. A request that fails for good
+(a domain error, a value the database refuses) is rolled back whole and its failure recorded
+in a transaction of its own, so a run needs no savepoint. The hot statements are built once
 (store/compiled.py).
 
 Input errors fail once, at once, as VALIDATION_ERROR on a request row: a message that is not an
@@ -32,7 +34,7 @@ from uuid import UUID, uuid4
 from peewee import DataError, IntegrityError
 from pydantic import ValidationError
 
-from store import AssignmentRequest, database, write_transaction
+from store import AssignmentRequest, write_transaction
 from store.clock import utcnow
 from store.compiled import CompiledQuery, slot
 from store.enums import FINISHED_REQUEST_STATUSES, RequestKind, RequestStatus
@@ -151,26 +153,68 @@ def _run(
 
 
 def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
+    """Run a request a row records, under its row lock; None when it had finished already."""
+    try:
+        with write_transaction():
+            ((request_uuid, status),) = _LOCK.tuples(id=request_id)
+            if status in FINISHED_REQUEST_STATUSES:
+                return None
+            now = utcnow()
+            result = handler(body, request_uuid=request_uuid, now=now)
+            _finish(request_id, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
+            return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
+    except REFUSALS as exc:  # rolled back: nothing the handler wrote stands
+        error = _refusal(exc)
     with write_transaction():
-        ((request_uuid, status),) = _LOCK.tuples(id=request_id)
+        ((_, status),) = _LOCK.tuples(id=request_id)
         if status in FINISHED_REQUEST_STATUSES:
             return None
-        return _handle(request_id, request_uuid, body, handler, utcnow())
+        _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, utcnow())
+    return Outcome(RequestStatus.FAILED, [])
+
+
+class _Taken(Exception):
+    """The request's id or key was written by a concurrent delivery of the same message."""
 
 
 def _create_and_run(
     kind: RequestKind, envelope: RequestEnvelope, handler: Handler
 ) -> Outcome | None:
-    """A request no row records yet: written running and run in ONE transaction (a rollback
-    leaves nothing, and the redelivered message starts afresh); None when a concurrent
-    delivery of the same message wrote the row first (its id or key is taken)."""
+    """A request no row records yet: run, and its row written finished, in ONE transaction (a
+    rollback leaves nothing, and the redelivered message starts afresh); None when a
+    concurrent delivery of the same message wrote the row first (its id or key is taken).
+
+    The row is written last, with the result, so that a run is one INSERT and no UPDATE; a
+    concurrent duplicate waits on the row's unique id at that INSERT until the first commits,
+    then finds it taken and rolls back everything it did."""
     now = utcnow()
     request_uuid = envelope.request_id or uuid4()
+    try:
+        with write_transaction():
+            result = handler(envelope.request, request_uuid=request_uuid, now=now)
+            finished = _Finished(RequestStatus.SUCCEEDED, result.to_json(), 200, utcnow())
+            if _insert(kind, envelope, request_uuid, now, finished) is None:
+                raise _Taken()
+            return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
+    except _Taken:
+        return None
+    except REFUSALS as exc:  # rolled back: nothing the handler wrote stands
+        error = _refusal(exc)
+    failed = _Finished(RequestStatus.FAILED, error.body(), error.http_status, utcnow())
     with write_transaction():
-        new_id = _insert(kind, envelope, request_uuid, now, running=True)
-        if new_id is None:
+        if _insert(kind, envelope, request_uuid, now, failed) is None:
             return None
-        return _handle(new_id, request_uuid, body=envelope.request, handler=handler, now=now)
+    return Outcome(RequestStatus.FAILED, [])
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """How a request ended: its status, response body and HTTP status, and when."""
+
+    status: RequestStatus
+    body: dict[str, Any]
+    http_status: int
+    at: datetime
 
 
 def _insert(
@@ -178,40 +222,39 @@ def _insert(
     envelope: RequestEnvelope,
     request_uuid: UUID,
     now: datetime,
-    *,
-    running: bool,
+    finished: _Finished | None,
 ) -> int | None:
-    """The new row's id, running (attempts 1, started now) or queued; None when the message's
-    id or key is taken (a concurrent delivery of the same message wrote it first)."""
+    """The new row's id, finished (attempts 1, started now) or queued (`finished` None); None
+    when the message's id or key is taken (a concurrent delivery of the same message wrote it
+    first)."""
+    failed = finished is not None and finished.status == RequestStatus.FAILED
     rows = _CREATE.tuples(
         uuid=request_uuid,
         now=now,
         kind=kind,
         payload=envelope.request,
         key=envelope.idempotency_key,
-        status=RequestStatus.RUNNING if running else RequestStatus.QUEUED,
-        attempts=1 if running else 0,
-        started_at=now if running else None,
+        status=finished.status if finished else RequestStatus.QUEUED,
+        attempts=1 if finished else 0,
+        started_at=now if finished else None,
+        result=finished.body if finished else None,
+        error=finished.body.get("error") if failed and finished else None,
+        http_status=finished.http_status if finished else None,
+        finished_at=finished.at if finished else None,
     )
     return int(rows[0][0]) if rows else None
 
 
-def _handle(
-    request_id: int, request_uuid: UUID, body: Any, handler: Handler, now: datetime
-) -> Outcome:
-    """Run the handler on the locked request and record its answer; inside the transaction."""
-    try:
-        with database.atomic():  # a savepoint: a domain error undoes everything it wrote
-            result = handler(body, request_uuid=request_uuid, now=now)
-    except ReviewqError as exc:
-        _finish(request_id, RequestStatus.FAILED, exc.body(), exc.http_status, now)
-        return Outcome(RequestStatus.FAILED, [])
-    except INPUT_ERRORS as exc:
-        error = ValidationFailed([{"field": "request", "message": _refused(exc)}])
-        _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, now)
-        return Outcome(RequestStatus.FAILED, [])
-    _finish(request_id, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
-    return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
+#: What a handler may raise that fails the request for good (never retried): a domain error,
+#: or a value it (or the database) cannot take.
+REFUSALS = (ReviewqError, *INPUT_ERRORS)
+
+
+def _refusal(exc: Exception) -> ReviewqError:
+    """The error a request fails with, for an exception in REFUSALS."""
+    if isinstance(exc, ReviewqError):
+        return exc
+    return ValidationFailed([{"field": "request", "message": _refused(exc)}])
 
 
 def _refused(exc: Exception) -> str:
@@ -275,7 +318,7 @@ def _create_queued(kind: RequestKind, envelope: RequestEnvelope) -> _Found:
     """A queued row for a message whose arguments are wrong (to record why on it)."""
     request_uuid = envelope.request_id or uuid4()
     with write_transaction():
-        new_id = _insert(kind, envelope, request_uuid, utcnow(), running=False)
+        new_id = _insert(kind, envelope, request_uuid, utcnow(), None)
     if new_id is None:  # the same message, delivered twice at once: the other one won
         found = _find(envelope)
         assert found is not None
@@ -305,6 +348,10 @@ _CREATE = CompiledQuery(
             status=slot("status", R.status),
             attempts=slot("attempts"),
             started_at=slot("started_at", R.started_at),
+            result=slot("result", R.result),
+            error=slot("error", R.error),
+            http_status=slot("http_status"),
+            finished_at=slot("finished_at", R.finished_at),
         )
         .on_conflict_ignore()  # a concurrent delivery of the same message took its id or key
         .returning(R.id)

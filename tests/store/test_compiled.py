@@ -35,10 +35,10 @@ def test_among_matches_like_in_for_any_length_with_one_text(db: Database) -> Non
     assert query.tuples(external=[], uuids=[]) == []
     one = query.tuples(external=["rev_3"], uuids=[])
     assert one == [(rows[3].id, rows[3].uuid, "rev_3")]
-    text = query._text()[0]
+    text = query.text
     many = query.tuples(external=["rev_0", "rev_4", "nobody"], uuids=[rows[2].uuid, uuid.uuid4()])
     assert [r[0] for r in many] == [rows[0].id, rows[2].id, rows[4].id]
-    assert query._text()[0] == text  # built once: the same text for every length
+    assert query.text == text  # built once: the same text for every length
     expected = [
         r.id
         for r in Reviewer.select().where(
@@ -59,12 +59,12 @@ def test_text_is_rebuilt_for_another_database(pg_db: Database, tmp_path: Path) -
     query = CompiledQuery(_reviewers_query)
     make_reviewer("rev_p")
     assert query.tuples(external=["rev_p"], uuids=[])[0][2] == "rev_p"
-    assert "ANY(" in query._text()[0]
+    assert "ANY(" in query.text
     connect_database(f"sqlite:///{tmp_path / 'other.db'}")
     migrate()
     make_reviewer("rev_s")
     assert query.tuples(external=["rev_s", "rev_p"], uuids=[])[0][2] == "rev_s"
-    assert "json_each" in query._text()[0]
+    assert "json_each" in query.text
 
 
 def test_update_from_rows_of_a_slot(db: Database) -> None:
@@ -108,3 +108,55 @@ def test_a_compiled_query_keeps_no_old_database_alive(pg_db: Database, tmp_path:
     query.tuples(external=[], uuids=[])
     gc.collect()
     assert gone() is None
+
+
+def _prepared_here() -> set[str]:
+    from store.db import database
+
+    cursor = database.execute_sql("SELECT name FROM pg_prepared_statements")
+    return {row[0] for row in cursor.fetchall()}
+
+
+def test_on_postgresql_a_query_is_prepared_once_per_connection(pg_db: Database) -> None:
+    from store.db import database
+
+    make_reviewer("rev_a")
+    query = CompiledQuery(_reviewers_query)
+    query.tuples(external=["rev_a"], uuids=[])
+    prepared = _prepared_here()
+    assert len(prepared) == 1 and next(iter(prepared)).startswith("rq_")
+    for _ in range(3):
+        assert query.tuples(external=["rev_a"], uuids=[])[0][2] == "rev_a"
+    assert _prepared_here() == prepared  # executed, not prepared again
+    plan_mode = database.execute_sql("SHOW plan_cache_mode").fetchone()[0]
+    assert plan_mode == "force_generic_plan"  # planned once, not at every run
+    # a new connection (the old one closed: the pool hands out another) prepares it anew
+    database.obj.manual_close()
+    database.connect()
+    assert _prepared_here() == set()
+    assert query.tuples(external=["rev_a"], uuids=[])[0][2] == "rev_a"
+    assert _prepared_here() == prepared
+
+
+def test_a_prepared_statement_survives_a_rolled_back_transaction(pg_db: Database) -> None:
+    from store.db import database
+
+    make_reviewer("rev_r")
+    query = CompiledQuery(_reviewers_query)
+    with database.atomic() as transaction:
+        query.tuples(external=["rev_r"], uuids=[])  # the PREPARE runs in this transaction
+        transaction.rollback()
+    assert query.tuples(external=["rev_r"], uuids=[])[0][2] == "rev_r"
+
+
+def test_list_values_of_any_text_round_trip(db: Database) -> None:
+    # a prepared statement takes a list as an array literal: quotes, backslashes, commas,
+    # braces, spaces and the word NULL must all arrive as they are
+    awkward = ['a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "", "ü", "i'j"]
+    made = {name: make_reviewer(f"rev_{n}", name=name) for n, name in enumerate(awkward)}
+    query = CompiledQuery(
+        lambda: Reviewer.select(Reviewer.name).where(among(Reviewer.name, "names"))
+    )
+    found = {row[0] for row in query.tuples(names=awkward)}
+    assert found == set(made)
+    assert query.tuples(names=["nobody", 'a"b']) == [('a"b',)]

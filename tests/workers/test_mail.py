@@ -156,7 +156,10 @@ def test_an_email_has_both_parts_and_a_message_id_derived_from_the_notification(
     assert str(notification.uuid) in message["Message-ID"]
     assert message["Message-ID"].endswith("@reviews.example.org>")
     assert message.get_content_type() == "multipart/alternative"
-    assert bodies(message) == (_normal(notification.text_body), notification.html_body)
+    assert bodies(parse(message.as_bytes())) == (
+        _normal(notification.text_body),
+        notification.html_body,
+    )
 
 
 def test_a_name_with_a_line_break_cannot_add_a_header_to_the_message() -> None:
@@ -182,7 +185,10 @@ def test_the_eml_drop_writes_a_whole_file_that_parses_back_with_its_headers_and_
     assert message["From"] == SENDER
     assert message["Date"] is not None
     assert str(notification.uuid) in message["Message-ID"]
-    assert bodies(message) == (_normal(notification.text_body), notification.html_body)
+    assert bodies(parse(message.as_bytes())) == (
+        _normal(notification.text_body),
+        notification.html_body,
+    )
 
 
 def test_a_redelivery_to_the_drop_is_a_second_file_with_the_same_message_id(
