@@ -2,12 +2,12 @@
 
     before = cpu_snapshot()
     ...                                   # the phase
-    split = cpu_split(before, cpu_snapshot())   # {"postgres": 3.1, "python": 5.2, ...}
+    split = cpu_split(before, cpu_snapshot())   # {"workers": 5.2, "postgres": 3.1, ...}
 
-Every process on the machine counts, by its command name (`python` is reviewq's workers and
-web; the benchmark's own process is `bench`). A process that started within the phase counts
-in full; one that ended within it is lost (the phases keep their workers alive throughout).
-Linux only; elsewhere the split is empty.
+Every process on the machine counts, by its command name; Python processes as `workers`
+(dramatiq's), `web` (uvicorn) or `python`, and the benchmark's own as `bench`. A process
+that started within the phase counts in full; one that ended within it is lost (the phases
+keep their workers alive throughout). Linux only; elsewhere the split is empty.
 """
 
 from __future__ import annotations
@@ -24,9 +24,17 @@ Snapshot = dict[int, tuple[str, float]]  # pid -> (kind, cpu seconds)
 def _kind(pid: int, comm: str) -> str:
     if pid == os.getpid():
         return "bench"
-    if comm.startswith("python"):
+    if not comm.startswith("python"):
+        return comm
+    try:
+        command = (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
         return "python"
-    return comm
+    if b"dramatiq" in command:
+        return "workers"
+    if b"--serve" in command or b"uvicorn" in command or b"-m api" in command:
+        return "web"
+    return "python"
 
 
 def cpu_snapshot() -> Snapshot:

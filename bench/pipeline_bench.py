@@ -316,13 +316,16 @@ def http_phase(run: Run) -> Figures:
             # phase 2's cap, so that a request does as much work as a queued one
             cap = data.binding_cap(counts.one)
             plan = data.plan_requests(count, 1, 5, cap, seed=15)
+            cpu = cpu_snapshot()
             seconds, samples = post_all(base, token, plan, clients)
+            split = cpu_split(cpu, cpu_snapshot())
             wait_until(lambda: unsent_mail() == 0, 120)
             figures[name] = {
                 "clients": clients,
                 "requests_per_s": round(count / seconds, 1),
                 **percentiles(samples),
                 **check_requests(run, None, plan.cap),
+                "cpu_ms_per_request": {k: round(v * 1000 / count, 2) for k, v in split.items()},
             }
             if figures[name]["requests_recorded"] != count:
                 run.problems.append(f"http {name}: {count} POSTs but a different number of rows")
@@ -408,6 +411,11 @@ def print_report(figures: Figures) -> None:
         for processes_, phase in figures["scaling"].items():
             rate = phase["requests_per_s"]
             print(f"| {processes_} | {rate} | {rate / one:.2f} |")
+    reviewq_noop = figures.get("noop_reviewq", {}).get("messages_per_s")
+    if reviewq_noop and "one" in figures:
+        rate = figures["one"]["requests_per_s"]
+        print(f"\nfor information: 1-review rate / no-op on reviewq's own broker (its middleware): "
+              f"{rate / reviewq_noop:.3f} ({rate} / {reviewq_noop} req/s)")  # fmt: skip
     print("\n| issue #14 target | figure | target | |\n|---|---|---|---|")
     for name, shown, target, met in targets(figures):
         verdict = "n/a" if met is None else "met" if met else "NOT met"

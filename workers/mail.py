@@ -178,7 +178,12 @@ def build_email(notification: Notification, *, sender: str) -> Message:
     if notification.request_id:
         headers["X-Request-ID"] = notification.request_id
     charset = _utf8_quoted_printable()
-    message = MIMEMultipart("alternative", policy=WIRE_POLICY)
+    # the boundary from the row's uuid, not the generator's random one (which compiles a
+    # regular expression per message to search the body for it): the parts are
+    # quoted-printable, which writes every "=" as "=3D", so no body line can hold "=_"
+    message = MIMEMultipart(
+        "alternative", boundary=f"=_reviewq_{notification.uuid.hex}", policy=WIRE_POLICY
+    )
     for name, value in headers.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"{name}: a header value cannot hold a line break")
