@@ -24,6 +24,7 @@ from api.errors import not_json, stored_body
 from api.serializers.requests import AssignOut, RequestOut, request_out
 from store import AssignmentRequest, User
 from store.clock import to_naive_utc
+from store.enums import FINISHED_REQUEST_STATUSES
 from store.lookups import as_uuid
 from tasks.access import reviews_not_managed
 from tasks.bulk.body import AssignReviewsBody, parse_assign_request
@@ -94,7 +95,11 @@ def queued_answer(path: str, request: AssignmentRequest, prefer: str | None) -> 
     if "respond-async" in preferences:
         return accepted(request)
     try:
-        done = wait_for_request(request.uuid, timeout=wait_seconds(preferences))
+        # a request this call just queued is listened for before it is read (one read fewer)
+        just_queued = request.status not in FINISHED_REQUEST_STATUSES
+        done = wait_for_request(
+            request.uuid, timeout=wait_seconds(preferences), read_first=not just_queued
+        )
     except RequestTimeout:
         return accepted(request)
     status = done.http_status or 200

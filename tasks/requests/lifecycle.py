@@ -438,16 +438,20 @@ def wait_for_request(
     timeout: float = 120.0,
     poll: float = 0.05,
     on_poll: Callable[[AssignmentRequest], None] | None = None,
+    read_first: bool = True,
 ) -> AssignmentRequest:
     """The request once it has finished; RequestTimeout after `timeout` s.
 
     Reads the store, then waits for the worker's completion token (tasks/requests/completion.py)
     for at most WAIT_SLICE_SECONDS, and reads again, until the request has finished. When Redis
     cannot be listened to, it polls the store instead, backing off from `poll` to
-    MAX_POLL_SECONDS.
+    MAX_POLL_SECONDS. `read_first=False` listens before the first read: for a request just
+    queued, which cannot have finished without its token being there to pop.
     """
     deadline = time.monotonic() + timeout
     listening = True
+    if not read_first:
+        listening = await_finished(request_uuid, min(timeout, WAIT_SLICE_SECONDS))
     while True:
         request = AssignmentRequest.get(AssignmentRequest.uuid == request_uuid)
         if request.status in FINISHED_REQUEST_STATUSES:
