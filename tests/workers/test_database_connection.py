@@ -42,7 +42,12 @@ def test_quick_messages_keep_their_connection_and_a_late_one_gets_it_checked(
     checks: list[Any] = []
     adapter = database.obj._adapter
     original = adapter.is_connection_closed
-    monkeypatch.setattr(adapter, "is_connection_closed", lambda c: checks.append(c) or original(c))
+
+    def checked(connection: Any) -> bool:
+        checks.append(connection)
+        return bool(original(connection))
+
+    monkeypatch.setattr(adapter, "is_connection_closed", checked)
     assert _run(middleware) is first
     assert checks == []  # no round trip while messages follow quickly
     monkeypatch.setattr(database_connection, "KEEP_SECONDS", 0.0)
