@@ -96,9 +96,10 @@ def queued_answer(path: str, request: AssignmentRequest, prefer: str | None) -> 
         return accepted(request)
     try:
         # a request this call just queued is listened for before it is read (one read fewer)
-        just_queued = request.status not in FINISHED_REQUEST_STATUSES
         done = wait_for_request(
-            request.uuid, timeout=wait_seconds(preferences), read_first=not just_queued
+            request.uuid,
+            timeout=wait_seconds(preferences),
+            read_first=request.status in FINISHED_REQUEST_STATUSES,
         )
     except RequestTimeout:
         return accepted(request)

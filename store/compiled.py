@@ -29,15 +29,13 @@ import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import SQL, Cast, Expression, Field, Select, Value, fn
 
 from store.db import database, is_sqlite
 
 _Converter = Callable[[Any], Any]
-#: (the database it was built for, its text, its parameters, its columns' converters)
-_Compiled = tuple["weakref.ref[Any]", str, list[Any], list[_Converter | None], "_Prepared | None"]
 
 #: PostgreSQL's array type of a field's values, by peewee field type.
 _ARRAY_TYPES = {
@@ -171,6 +169,16 @@ def _run_prepared(prepared: _Prepared, bound: list[Any]) -> Any:
     return database.execute_sql(prepared.execute, arguments)
 
 
+class _Compiled(NamedTuple):
+    """A query as built for one database."""
+
+    database: weakref.ref[Any]
+    sql: str
+    params: list[Any]
+    converters: list[_Converter | None]  # of its RETURNING (or selected) columns
+    prepared: _Prepared | None  # on PostgreSQL
+
+
 class CompiledQuery:
     """A query built by `build` once per database, run with new slot values each time."""
 
@@ -183,34 +191,34 @@ class CompiledQuery:
         found = self._compiled.get(id(current))
         # an id is reused once its object is gone; a weak reference tells them apart without
         # keeping an old database (and its pool of open connections) alive
-        if found is None or found[0]() is not current:
+        if found is None or found.database() is not current:
             query = self._build()
             sql, params = query.sql()
             columns = getattr(query, "_returning", None) or []
             converters = [c.python_value if isinstance(c, Field) else None for c in columns]
             prepared = None if is_sqlite() else _Prepared.of(sql)
-            found = (weakref.ref(current), sql, list(params), converters, prepared)
+            found = _Compiled(weakref.ref(current), sql, list(params), converters, prepared)
             self._compiled[id(current)] = found
         return found
 
     @property
     def text(self) -> str:
         """The SQL text for the current database (parameters as the driver takes them)."""
-        return self._text()[1]
+        return self._text().sql
 
     def execute(self, **values: Any) -> Any:
         """Run the query with `values` for its slots; the database cursor."""
-        _, sql, params, _, prepared = self._text()
-        bound = [p.encode(values[p.name]) if isinstance(p, Slot) else p for p in params]
-        if prepared is not None:
-            return _run_prepared(prepared, bound)
-        return database.execute_sql(sql, bound)
+        compiled = self._text()
+        bound = [p.encode(values[p.name]) if isinstance(p, Slot) else p for p in compiled.params]
+        if compiled.prepared is not None:
+            return _run_prepared(compiled.prepared, bound)
+        return database.execute_sql(compiled.sql, bound)
 
     def tuples(self, **values: Any) -> list[tuple[Any, ...]]:
         """The rows of the query (or of a write's RETURNING), each column converted by its
         field as peewee would (enums, uuids, instants); expressions as the database gives them."""
         rows = self.execute(**values).fetchall()
-        converters = self._text()[3]
+        converters = self._text().converters
         if not any(converters):
             return list(rows)
         return [tuple(_convert(c, v) for c, v in zip(converters, row, strict=True)) for row in rows]

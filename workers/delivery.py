@@ -193,14 +193,10 @@ def _mark_sent_query() -> Any:
         next_attempt_at=None,
         last_error="",
         modified=now,
-    ).where(
-        (notification_pk == slot("id"))
-        & (Notification.status == NotificationStatus.SENDING)
-        & (Notification.attempts == slot("attempts"))
-    )
+    ).where(_still_held(slot("id"), slot("attempts")))
 
 
-#: The mark of every delivery, built once (store/compiled.py); the same test as `_still_held`.
+#: The mark of every delivery, built once (store/compiled.py).
 _MARK_SENT = CompiledQuery(_mark_sent_query)
 
 
@@ -235,12 +231,15 @@ def _describe(exc: Exception) -> str:
 
 
 def _release(claim: Claim, now: datetime, **values: object) -> None:
-    Notification.update(claimed_at=None, modified=now, **values).where(_still_held(claim)).execute()
+    held = _still_held(claim.notification_id, claim.attempts)
+    Notification.update(claimed_at=None, modified=now, **values).where(held).execute()
 
 
-def _still_held(claim: Claim) -> Expression:
+def _still_held(notification_id: Any, attempts: Any) -> Expression:
+    """The row is still `sending` under the claim that took it (its attempts count: the
+    fencing token); the id and count as values, or as slots of a compiled query."""
     return (
-        (notification_pk == claim.notification_id)
+        (notification_pk == notification_id)
         & (Notification.status == NotificationStatus.SENDING)
-        & (Notification.attempts == claim.attempts)
+        & (Notification.attempts == attempts)
     )

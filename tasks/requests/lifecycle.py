@@ -161,7 +161,7 @@ def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
                 return None
             now = utcnow()
             result = handler(body, request_uuid=request_uuid, now=now)
-            _finish(request_id, RequestStatus.SUCCEEDED, result.to_json(), 200, now)
+            _finish(request_id, _Finished.succeeded(result, now))
             return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
     except REFUSALS as exc:  # rolled back: nothing the handler wrote stands
         error = _refusal(exc)
@@ -169,7 +169,7 @@ def _run_locked(request_id: int, body: Any, handler: Handler) -> Outcome | None:
         ((_, status),) = _LOCK.tuples(id=request_id)
         if status in FINISHED_REQUEST_STATUSES:
             return None
-        _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, utcnow())
+        _finish(request_id, _Finished.failed(error, utcnow()))
     return Outcome(RequestStatus.FAILED, [])
 
 
@@ -192,7 +192,7 @@ def _create_and_run(
     try:
         with write_transaction():
             result = handler(envelope.request, request_uuid=request_uuid, now=now)
-            finished = _Finished(RequestStatus.SUCCEEDED, result.to_json(), 200, utcnow())
+            finished = _Finished.succeeded(result, utcnow())
             if _insert(kind, envelope, request_uuid, now, finished) is None:
                 raise _Taken()
             return Outcome(RequestStatus.SUCCEEDED, list(result.notification_ids))
@@ -200,9 +200,8 @@ def _create_and_run(
         return None
     except REFUSALS as exc:  # rolled back: nothing the handler wrote stands
         error = _refusal(exc)
-    failed = _Finished(RequestStatus.FAILED, error.body(), error.http_status, utcnow())
     with write_transaction():
-        if _insert(kind, envelope, request_uuid, now, failed) is None:
+        if _insert(kind, envelope, request_uuid, now, _Finished.failed(error, utcnow())) is None:
             return None
     return Outcome(RequestStatus.FAILED, [])
 
@@ -216,6 +215,19 @@ class _Finished:
     http_status: int
     at: datetime
 
+    @classmethod
+    def succeeded(cls, result: StoredAnswer, at: datetime) -> _Finished:
+        return cls(RequestStatus.SUCCEEDED, result.to_json(), 200, at)
+
+    @classmethod
+    def failed(cls, error: ReviewqError, at: datetime) -> _Finished:
+        return cls(RequestStatus.FAILED, error.body(), error.http_status, at)
+
+    @property
+    def error(self) -> Any:
+        """The error object of a failed request's body (None when it succeeded)."""
+        return self.body.get("error") if self.status == RequestStatus.FAILED else None
+
 
 def _insert(
     kind: RequestKind,
@@ -227,7 +239,6 @@ def _insert(
     """The new row's id, finished (attempts 1, started now) or queued (`finished` None); None
     when the message's id or key is taken (a concurrent delivery of the same message wrote it
     first)."""
-    failed = finished is not None and finished.status == RequestStatus.FAILED
     rows = _CREATE.tuples(
         uuid=request_uuid,
         now=now,
@@ -238,7 +249,7 @@ def _insert(
         attempts=1 if finished else 0,
         started_at=now if finished else None,
         result=finished.body if finished else None,
-        error=finished.body.get("error") if failed and finished else None,
+        error=finished.error if finished else None,
         http_status=finished.http_status if finished else None,
         finished_at=finished.at if finished else None,
     )
@@ -271,24 +282,18 @@ def _fail_at_once(request_id: int, error: ValidationFailed) -> Outcome | None:
         AssignmentRequest.update(started_at=now, attempts=AssignmentRequest.attempts + 1).where(
             AssignmentRequest.id == request_id
         ).execute()
-        _finish(request_id, RequestStatus.FAILED, error.body(), error.http_status, now)
+        _finish(request_id, _Finished.failed(error, now))
     return Outcome(RequestStatus.FAILED, [])
 
 
-def _finish(
-    request_id: int,
-    status: RequestStatus,
-    body: dict[str, Any],
-    http_status: int,
-    now: datetime,
-) -> None:
+def _finish(request_id: int, finished: _Finished) -> None:
     _FINISH.execute(
         id=request_id,
-        status=status,
-        result=body,
-        error=body.get("error") if status == RequestStatus.FAILED else None,
-        http_status=http_status,
-        now=now,
+        status=finished.status,
+        result=finished.body,
+        error=finished.error,
+        http_status=finished.http_status,
+        now=finished.at,
     )
 
 
