@@ -57,6 +57,10 @@ STARVED = 0.7
 MAX_STALLED_STEPS = 3
 #: a bisection step may take this many times the slowest step that reached the floor
 STEP_ALLOWANCE = 2.0
+#: ... but never less than this many CPU seconds: a small call's steps take milliseconds, and
+#: the proof just above the answer took 0.046 s against an allowance of 0.054 (a busy machine
+#: cut it short, and the bound stayed unproved)
+MIN_STEP_SECONDS = 0.25
 #: HiGHS's status codes, as scipy's milp returns them
 _OPTIMAL, _INFEASIBLE = 0, 2
 _LIBC = ctypes.CDLL(None)
@@ -304,8 +308,9 @@ class _Bisection:
     def run(self, until: float) -> None:
         """Feasibility steps until `until` CPU seconds are used. One that reaches the floor is
         quick (HiGHS finds it at the root); one just past the answer is slow to prove short,
-        so a step may take at most STEP_ALLOWANCE times the slowest successful one (half the
-        time left before any), which leaves room for the steps below it."""
+        so a step may take at most STEP_ALLOWANCE times the slowest successful one, or
+        MIN_STEP_SECONDS if that is more (half the time left before any), which leaves room
+        for the steps below it."""
         slowest = 0.0
         stalled, ends = 0, (self.lo, self.hi)
         while not self.settled() and (left := self.clock.left(until)) > 0:
@@ -316,7 +321,9 @@ class _Bisection:
             else:
                 stalled, ends = 0, (self.lo, self.hi)
             threshold = (self.lo + self.hi) / 2 if np.isfinite(self.lo) else -np.inf
-            allowed = min(left, STEP_ALLOWANCE * slowest) if slowest else left / 2
+            allowed = (
+                min(left, max(STEP_ALLOWANCE * slowest, MIN_STEP_SECONDS)) if slowest else left / 2
+            )
             result, took = self.clock.step(partial(self._feasible, threshold), allowed)
             self.steps += 1
             x = self._reaching(result)
