@@ -1,6 +1,6 @@
 """Every actor of reviewq: thin wrappers that validate a message and call a use case.
 
-`dramatiq workers.broker:install tasks.actors` runs them all (the mail delivery actor of
+`dramatiq workers.broker:install tasks.actors` runs them all (the mail delivery actors of
 workers/delivery.py included). Each actor is safe to run twice: a queued request runs once in
 effect (tasks/requests/lifecycle.py), a scheduler message re-checks under locks, and outbox rows
 are handed to `enqueue_deliveries` only after the commit that wrote them.
@@ -25,12 +25,13 @@ from tasks.messages import InvalidScheduledMessageError, parse_ids_message, pars
 from tasks.requests.handlers import HANDLERS
 from tasks.requests.lifecycle import process_request, record_gave_up
 from workers.broker import actor, retry_transient
-from workers.delivery import deliver_notification
+from workers.delivery import deliver_notification, deliver_notifications
 from workers.redis_keys import ASSIGNMENT_QUEUE, SCHEDULED_QUEUE
 
 __all__ = [
     "assign_reviews",
     "deliver_notification",
+    "deliver_notifications",
     "generate_assignments",
     "notify_expired_batches",
     "reassign_expired_items",

@@ -1,4 +1,5 @@
-"""Delivery of outbox rows: the `deliver_notification` actor (queue `mail`).
+"""Delivery of outbox rows: the `deliver_notification` actor (queue `mail`), and
+`deliver_notifications` for several rows in one message (the e-mails of one change).
 
 Safe to run twice, or concurrently, for one row:
 
@@ -22,12 +23,21 @@ reclaimed after the stale claim, and the mail goes out a second time. The second
 same Message-ID (derived from the row's uuid), so it is recognisable. The window is the one
 short UPDATE that follows the accept.
 
+`deliver_notifications` delivers its rows one after the other, each as above, with one
+transport. A row whose delivery fails transiently gets a `deliver_notification` message of its
+own, with the row's retry delay, so that one slow or refusing recipient never holds the others
+back; what is left once the batch has run for BATCH_SECONDS goes on in a new batch message, so
+that every message stays well inside the time limit. A crash mid-batch leaves the rows not yet
+claimed `pending`, for the message's redelivery or the scheduler's sweep.
+
 Nothing here logs a body, a subject or a link: only ids, counts and error classes.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -65,6 +75,11 @@ LAST_ERROR_MAX_CHARS = 1000
 #: has 0): a worker with queued requests and mail to send runs the requests first, so a burst
 #: of assignments is not slowed by its own e-mail, which follows as soon as the burst ends.
 DELIVERY_PRIORITY = 10
+#: The most rows one `deliver_notifications` message carries (enqueue_deliveries splits more,
+#: so that a burst of reminders still spreads over every worker thread) ...
+BATCH_SIZE = 25
+#: ... and how long it delivers before it hands the rest to a new message (half the time limit).
+BATCH_SECONDS = ACTOR_TIME_LIMIT_MS / 2000
 
 # The implicit `id` primary key, typed (the peewee stubs do not know it); lower case so that
 # linters read it as the column it is, not as a constant to put on the right of `==`.
@@ -103,10 +118,7 @@ class Claim:
 )
 def deliver_notification(notification_id: int) -> None:
     """Deliver one outbox row at most once (see the module docstring for the one gap)."""
-    if isinstance(notification_id, bool) or not isinstance(notification_id, int):
-        raise InvalidDeliveryMessageError(
-            f"notification_id: expected an integer id, got {notification_id!r}"
-        )
+    _checked_id(notification_id)
     counted = mail_deliveries()
     try:
         outcome = deliver(notification_id)
@@ -117,6 +129,59 @@ def deliver_notification(notification_id: int) -> None:
         counted.labels("retried").inc()
         raise
     counted.labels(outcome.value).inc()
+
+
+@actor(
+    queue_name=MAIL_QUEUE,
+    max_retries=MAX_ATTEMPTS,
+    retry_when=retry_transient(MAX_ATTEMPTS),
+    time_limit=ACTOR_TIME_LIMIT_MS,
+    throws=(InvalidDeliveryMessageError,),
+    priority=DELIVERY_PRIORITY,
+)
+def deliver_notifications(notification_ids: list[int]) -> None:
+    """Deliver several outbox rows, each at most once, one after the other (see the module
+    docstring): one message instead of one per row."""
+    if not isinstance(notification_ids, list):
+        raise InvalidDeliveryMessageError(
+            f"notification_ids: expected a list of integer ids, got {notification_ids!r}"
+        )
+    ids = [_checked_id(value) for value in notification_ids]
+    counted = mail_deliveries()
+    transport = transport_from_settings(get_settings())
+    ends = time.monotonic() + BATCH_SECONDS
+    for position, notification_id in enumerate(ids):
+        if position and time.monotonic() > ends:
+            send_deliveries(ids[position:])
+            return
+        try:
+            outcome = deliver(notification_id, transport)
+        except NotificationFailedError:
+            counted.labels("failed").inc()
+            continue
+        except dramatiq.Retry as retry:
+            counted.labels("retried").inc()
+            deliver_notification.send_with_options(args=(notification_id,), delay=retry.delay)
+            continue
+        counted.labels(outcome.value).inc()
+
+
+def send_deliveries(ids: Sequence[int]) -> None:
+    """The messages that deliver `ids`: one `deliver_notifications` per BATCH_SIZE rows (a
+    batch of one is a `deliver_notification`). Only outside a transaction (the caller's
+    concern: tasks.mail.outbox.enqueue_deliveries)."""
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = list(ids[start : start + BATCH_SIZE])
+        if len(batch) == 1:
+            deliver_notification.send(batch[0])
+        else:
+            deliver_notifications.send(batch)
+
+
+def _checked_id(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidDeliveryMessageError(f"notification_id: expected an integer id, got {value!r}")
+    return value
 
 
 def deliver(notification_id: int, transport: MailTransport | None = None) -> DeliveryOutcome:

@@ -38,7 +38,7 @@ from store.compiled import CompiledQuery, rows_of, slot
 from store.db import database
 from store.enums import NotificationKind, NotificationStatus
 from store.outbox import Notification
-from workers.delivery import deliver_notification, notification_pk, stale_claim
+from workers.delivery import notification_pk, send_deliveries, stale_claim
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 SUBJECT_MAX_CHARS = 200
@@ -214,7 +214,8 @@ _INSERT = CompiledQuery(_insert_query)
 
 
 def enqueue_deliveries(ids: Iterable[int | None]) -> None:
-    """Send one `deliver_notification` message per id; None ids (deduplicated) are skipped.
+    """Send the messages that deliver `ids` (workers.delivery.send_deliveries: one message
+    for up to BATCH_SIZE rows); None ids (deduplicated) are skipped.
 
     Call it only after the transaction that wrote the rows has committed; inside an open
     transaction it raises EnqueueInsideTransactionError and sends nothing.
@@ -223,9 +224,9 @@ def enqueue_deliveries(ids: Iterable[int | None]) -> None:
         raise EnqueueInsideTransactionError(
             "no enqueue inside an open transaction: call enqueue_deliveries after the commit"
         )
-    for notification_id in ids:
-        if notification_id is not None:
-            deliver_notification.send(notification_id)
+    wanted = [notification_id for notification_id in ids if notification_id is not None]
+    if wanted:
+        send_deliveries(wanted)
 
 
 def render_email(template: str, context: Mapping[str, Any]) -> RenderedEmail:

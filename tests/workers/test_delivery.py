@@ -12,6 +12,7 @@ from typing import Any
 import dramatiq
 import pytest
 from aiosmtpd.controller import Controller
+from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 from peewee import Database
 
@@ -35,6 +36,7 @@ from workers.delivery import (
     NotificationFailedError,
     deliver,
     deliver_notification,
+    deliver_notifications,
 )
 from workers.mail import FileTransport, PermanentDeliveryError
 from workers.redis_keys import MAIL_QUEUE
@@ -86,12 +88,12 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
     server.stop()
 
 
-def queue_one(db: Database, request_id: str = "req-1") -> int:
+def queue_one(db: Database, request_id: str = "req-1", recipient: str = "ada@example.org") -> int:
     with db.atomic():
         new_id = queue_review_assigned(
             request_id=request_id,
-            reviewer_id="reviewer-1",
-            recipient="ada@example.org",
+            reviewer_id=recipient,
+            recipient=recipient,
             recipient_name="Ada Lovelace",
             reviews=[AssignedReview("rev_1", SECRET_TITLE, "high", None)],
         )
@@ -318,3 +320,106 @@ def test_retry_delays_double_from_ten_seconds_up_to_an_hour() -> None:
     delays = [delivery.retry_delay(n) for n in (1, 2, 3, 12, MAX_ATTEMPTS)]
     assert delays[:3] == [timedelta(seconds=10), timedelta(seconds=20), timedelta(seconds=40)]
     assert delays[3:] == [timedelta(hours=1)] * 2
+
+
+# --- several rows in one message ----------------------------------------------------------------
+
+
+class DeferringHandler(CollectingHandler):
+    """Refuses the recipients in `codes` with their SMTP code (4xx: try later; 5xx: for good)."""
+
+    def __init__(self, codes: dict[str, int]) -> None:
+        super().__init__()
+        self.codes = codes
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address in self.codes:
+            return f"{self.codes[address]} not now"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+RECIPIENTS = ("ada@example.org", "bob@example.org", "cy@example.org")
+
+
+def queue_three(db: Database) -> list[int]:
+    return [queue_one(db, f"req-{n}", recipient) for n, recipient in enumerate(RECIPIENTS)]
+
+
+def delivered_to(server: SmtpServer) -> list[str]:
+    return sorted(
+        str(message["To"]).split("<")[-1].rstrip(">") for message in server.handler.messages
+    )
+
+
+def queued(broker: StubBroker, queue_name: str) -> list[Message[Any]]:
+    queue = broker.queues[queue_name]
+    return [Message.decode(queue.get_nowait()) for _ in range(queue.qsize())]
+
+
+def test_one_batch_message_delivers_each_of_its_rows_once_even_when_run_twice(
+    db: Database, smtp: SmtpServer
+) -> None:
+    ids = queue_three(db)
+    deliver_notifications.fn(ids)
+    deliver_notifications.fn(ids)
+    assert delivered_to(smtp) == sorted(RECIPIENTS)
+    assert {(row(i).status, row(i).attempts) for i in ids} == {(NotificationStatus.SENT, 1)}
+
+
+@pytest.mark.parametrize(("code", "status"), [(451, "pending"), (550, "failed")])
+def test_a_refused_recipient_in_a_batch_does_not_hold_back_the_others(
+    db: Database, smtp: SmtpServer, stub_broker: StubBroker, code: int, status: str
+) -> None:
+    smtp.handler = DeferringHandler({"bob@example.org": code})
+    smtp.stop()
+    smtp.start()
+    ada, bob, cy = queue_three(db)
+    deliver_notifications.fn([ada, bob, cy])
+    assert delivered_to(smtp) == ["ada@example.org", "cy@example.org"]
+    assert row(bob).status == status and str(code) in row(bob).last_error
+    retries = queued(stub_broker, f"{MAIL_QUEUE}.DQ")  # dramatiq's delay queue
+    if code == 451:  # the deferred row alone, after its own retry delay
+        assert [(m.actor_name, m.args) for m in retries] == [("deliver_notification", (bob,))]
+        assert retries[0].options["eta"] >= time.time() * 1000 + 9_000
+        smtp.handler.codes.clear()
+        deliver_notification.fn(bob)
+        assert row(bob).status == NotificationStatus.SENT
+        assert delivered_to(smtp) == sorted(RECIPIENTS)  # bob's too, once
+    else:  # refused for good: nothing to retry
+        assert retries == []
+        assert row(bob).attempts == 1
+
+
+def test_a_batch_past_its_time_hands_the_rest_to_a_new_message(
+    db: Database, smtp: SmtpServer, stub_broker: StubBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "BATCH_SECONDS", -1.0)
+    ada, bob, cy = queue_three(db)
+    deliver_notifications.fn([ada, bob, cy])
+    assert delivered_to(smtp) == ["ada@example.org"]  # the first row always goes
+    rest = queued(stub_broker, MAIL_QUEUE)
+    assert [(m.actor_name, m.args) for m in rest] == [("deliver_notifications", ([bob, cy],))]
+    assert {row(bob).status, row(cy).status} == {NotificationStatus.PENDING}
+
+
+@pytest.mark.parametrize("bad", ["12", None, 7, [1, "2"], [True]])
+def test_a_batch_message_without_a_list_of_integer_ids_is_refused_without_retry(
+    db: Database, bad: Any
+) -> None:
+    with pytest.raises(InvalidDeliveryMessageError, match="notification_id"):
+        deliver_notifications.fn(bad)
+    assert InvalidDeliveryMessageError in deliver_notifications.options["throws"]
+
+
+def test_a_worker_delivers_a_batch_enqueued_after_commit_once_each(
+    db: Database, smtp: SmtpServer, worker: StubBroker
+) -> None:
+    ids = queue_three(db)
+    enqueue_deliveries(ids)
+    enqueue_deliveries(ids)  # a replayed message
+    worker.join(MAIL_QUEUE, timeout=20_000)
+    assert delivered_to(smtp) == sorted(RECIPIENTS)
+    assert {row(i).status for i in ids} == {NotificationStatus.SENT}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dramatiq import Message
@@ -22,6 +23,7 @@ from tasks.mail.outbox import (
     queue_review_assigned,
 )
 from tests.builders import PUBLIC_URL
+from workers import delivery
 from workers.redis_keys import MAIL_QUEUE
 
 # every rendered link starts with PUBLIC_URL
@@ -203,16 +205,29 @@ def test_enqueue_inside_an_open_transaction_is_refused_and_sends_nothing(
     assert stub_broker.queues[MAIL_QUEUE].qsize() == 0
 
 
-def test_enqueue_after_the_commit_sends_one_message_per_new_notification(
-    db: Database, stub_broker: StubBroker
+def test_enqueue_after_the_commit_sends_one_message_per_batch_of_new_notifications(
+    db: Database, stub_broker: StubBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = [queue_assigned(db, request_id=name) for name in ("req-1", "req-2")]
+    monkeypatch.setattr(delivery, "BATCH_SIZE", 2)
+    ids = [queue_assigned(db, request_id=f"req-{n}") for n in range(3)]
     assert None not in ids
-    outbox.enqueue_deliveries([*ids, None])
     queue = stub_broker.queues[MAIL_QUEUE]
-    sent = [Message.decode(queue.get_nowait()) for _ in range(queue.qsize())]
-    assert sorted(message.args[0] for message in sent) == ids
-    assert {message.actor_name for message in sent} == {"deliver_notification"}
+
+    def sent() -> list[tuple[str, tuple[Any, ...]]]:
+        return [
+            (message.actor_name, message.args)
+            for message in (Message.decode(queue.get_nowait()) for _ in range(queue.qsize()))
+        ]
+
+    outbox.enqueue_deliveries([ids[0], None])
+    assert sent() == [("deliver_notification", (ids[0],))]
+    outbox.enqueue_deliveries([*ids, None])
+    assert sent() == [
+        ("deliver_notifications", (ids[:2],)),
+        ("deliver_notification", (ids[2],)),
+    ]
+    outbox.enqueue_deliveries([None])
+    assert sent() == []
 
 
 def test_a_dedupe_key_longer_than_its_column_is_refused(db: Database) -> None:
