@@ -29,13 +29,14 @@ import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from peewee import SQL, Cast, Expression, Field, Select, Value, fn
+from peewee import SQL, Cast, Expression, Field, Model, Select, Value, fn
 
 from store.db import database, is_sqlite
 
 _Converter = Callable[[Any], Any]
+_M = TypeVar("_M", bound=Model)
 
 #: PostgreSQL's array type of a field's values, by peewee field type.
 _ARRAY_TYPES = {
@@ -222,6 +223,17 @@ class CompiledQuery:
         if not any(converters):
             return list(rows)
         return [tuple(_convert(c, v) for c, v in zip(converters, row, strict=True)) for row in rows]
+
+    def first(self, model: type[_M], **values: Any) -> _M | None:
+        """The first row of a `model.select()` of all its columns, as the instance peewee's
+        own `get_or_none` would give (converted, nothing dirty); None without a row."""
+        rows = self.tuples(**values)
+        if not rows:
+            return None
+        names = [field.name for field in model._meta.sorted_fields]
+        instance = model(__no_default__=1, **dict(zip(names, rows[0], strict=True)))
+        instance._dirty.clear()
+        return instance
 
     def count(self, **values: Any) -> int:
         """How many rows a write changed."""

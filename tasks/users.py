@@ -9,6 +9,7 @@ import secrets
 from peewee import IntegrityError
 
 from store import Call, CallManager, User, write_transaction
+from store.compiled import CompiledQuery, slot
 from store.lookups import resolve_id, resolve_ids
 from tasks.access import visible_users_condition
 from tasks.errors import DuplicateUsername, NotFound, UnknownCalls, UserError
@@ -79,10 +80,16 @@ def authenticate(token: str) -> User | None:
     if not token:
         return None
     digest = hash_token(token)
-    user = User.get_or_none(User.token_hash == digest)
+    user = _BY_TOKEN_HASH.first(User, digest=digest)
     if user is None or not hmac.compare_digest(user.token_hash, digest):
         return None
     return user
+
+
+#: The read of every authenticated request, built once (store/compiled.py).
+_BY_TOKEN_HASH = CompiledQuery(
+    lambda: User.select().where(User.token_hash == slot("digest", User.token_hash)).limit(1)
+)
 
 
 def rotate_token(user: User) -> str:

@@ -19,9 +19,10 @@ And one thing it does slowly: an idle dramatiq consumer sleeps a growing back-of
 worker timeout, 1 s) between fetches, so a message sent to an idle worker waited up to a second.
 Here every enqueue also pushes a token on the queue's wake list (`wake_key`: LPUSH, trimmed to
 WAKE_TOKENS, with a TTL; in the enqueue's own round trip), and an idle consumer BLPOPs that list
-with the back-off as timeout instead of sleeping: it fetches as soon as a token comes. The list
-is a hint, never the queue: a message pushed by another program without a token still runs
-within the back-off, and a stale token only costs one empty fetch. A consumer that holds all it
+for up to the worker timeout instead of sleeping: it fetches as soon as a token comes, and
+otherwise once a second. The list is a hint, never the queue: a message pushed by another
+program without a token still runs within that second, and a stale token only costs one empty
+fetch. A consumer that holds all it
 may prefetch waits for one of its own acks instead (a token is no use to it, and another
 consumer may need it).
 
@@ -217,9 +218,11 @@ class IdentifyingConsumer(_RedisConsumer):
         return backoff_ms / 1000
 
     def _wait_for_message(self) -> None:
-        """The queue was empty: wait the back-off dramatiq would sleep, cut short by a wake
-        token (the module docstring)."""
-        self.broker.client.blpop([wake_key(self.queue_name)], timeout=self._backoff_seconds())
+        """The queue was empty: wait for a wake token (the module docstring), at most the
+        worker timeout (dramatiq's longest back-off). A token ends the wait at once, so the
+        short back-offs dramatiq starts with would only be fetches of nothing: after each
+        message, eight of them in the next two seconds, for every consumer of the queue."""
+        self.broker.client.blpop([wake_key(self.queue_name)], timeout=self.timeout / 1000)
 
     def _wait_for_ack(self) -> None:
         """This consumer holds all it may prefetch: wait the back-off, cut short by one of its

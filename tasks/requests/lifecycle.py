@@ -340,6 +340,7 @@ _BY_UUID = CompiledQuery(
 _BY_KEY = CompiledQuery(
     lambda: R.select(R.id, R.status, R.uuid).where(R.idempotency_key == slot("key"))
 )
+_REQUEST = CompiledQuery(lambda: R.select().where(R.uuid == slot("uuid", R.uuid)))
 _LOCK = CompiledQuery(lambda: locked(R.select(R.uuid, R.status).where(R.id == slot("id"))))
 _CREATE = CompiledQuery(
     lambda: (
@@ -458,7 +459,9 @@ def wait_for_request(
     if not read_first:
         listening = await_finished(request_uuid, min(timeout, WAIT_SLICE_SECONDS))
     while True:
-        request = AssignmentRequest.get(AssignmentRequest.uuid == request_uuid)
+        request = _REQUEST.first(AssignmentRequest, uuid=request_uuid)
+        if request is None:
+            raise AssignmentRequest.DoesNotExist(f"no request {request_uuid}")
         if request.status in FINISHED_REQUEST_STATUSES:
             return request
         if on_poll is not None:

@@ -160,3 +160,15 @@ def test_list_values_of_any_text_round_trip(db: Database) -> None:
     found = {row[0] for row in query.tuples(names=awkward)}
     assert found == set(made)
     assert query.tuples(names=["nobody", 'a"b']) == [('a"b',)]
+
+
+def test_first_gives_the_instance_peewee_s_own_get_would_give(db: Database) -> None:
+    review = make_review(make_proposal(make_call()), make_reviewer("rev_1"))
+    query = CompiledQuery(lambda: Review.select().where(Review.uuid == slot("uuid", Review.uuid)))
+    found = query.first(Review, uuid=str(review.uuid))  # a text uuid, as a caller may hold
+    expected = Review.get(Review.uuid == review.uuid)
+    assert found is not None
+    assert found.__data__ == expected.__data__
+    assert isinstance(found.state, ReviewState) and isinstance(found.created, datetime)
+    assert found._dirty == set()  # a save() would write nothing
+    assert query.first(Review, uuid=uuid.uuid4()) is None

@@ -192,6 +192,31 @@ def test_a_message_pushed_without_a_token_still_runs_within_the_back_off(
     assert time.monotonic() - started < 1.5
 
 
+def test_a_consumer_that_just_ran_a_message_does_not_poll_an_empty_queue(broker: Any) -> None:
+    # dramatiq's back-off starts again at 10 ms after every message: eight fetches of nothing
+    # in the next two seconds, for every consumer of the queue
+    consumer = idle_consumer(broker)
+    broker.enqueue(a_message())
+    fetched = next(consumer)
+    assert fetched is not None
+    consumer.ack(fetched)
+    fills = 0
+    fill = consumer._fill
+
+    def counted() -> bool:
+        nonlocal fills
+        fills += 1
+        return fill()
+
+    consumer._fill = counted  # type: ignore[method-assign]
+    ends = time.monotonic() + 1.5
+    while time.monotonic() < ends:
+        assert next(consumer) is None
+    # one now, one for the message's own token (stale: the message was fetched without it),
+    # then one a second (the worker timeout)
+    assert fills <= 3
+
+
 def test_a_consumer_holding_all_it_may_prefetch_fetches_again_after_an_ack(broker: Any) -> None:
     consumer = idle_consumer(broker, prefetch=1)
     first, second = a_message(), a_message()
