@@ -23,12 +23,12 @@ reclaimed after the stale claim, and the mail goes out a second time. The second
 same Message-ID (derived from the row's uuid), so it is recognisable. The window is the one
 short UPDATE that follows the accept.
 
-`deliver_notifications` delivers its rows one after the other, each as above, with one
-transport. A row whose delivery fails transiently gets a `deliver_notification` message of its
-own, with the row's retry delay, so that one slow or refusing recipient never holds the others
-back; what is left once the batch has run for BATCH_SECONDS goes on in a new batch message, so
-that every message stays well inside the time limit. A crash mid-batch leaves the rows not yet
-claimed `pending`, for the message's redelivery or the scheduler's sweep.
+`deliver_notifications` delivers its rows one after the other, each as above. A row whose
+delivery fails transiently gets a `deliver_notification` message of its own, with the row's
+retry delay, so that one slow or refusing recipient never holds the others back; what is left
+once the batch has run for BATCH_SECONDS goes on in a new batch message, so that every message
+stays well inside the time limit. A crash mid-batch leaves the rows not yet claimed `pending`,
+for the message's redelivery or the scheduler's sweep.
 
 Nothing here logs a body, a subject or a link: only ids, counts and error classes.
 """
@@ -148,14 +148,13 @@ def deliver_notifications(notification_ids: list[int]) -> None:
         )
     ids = [_checked_id(value) for value in notification_ids]
     counted = mail_deliveries()
-    transport = transport_from_settings(get_settings())
     ends = time.monotonic() + BATCH_SECONDS
     for position, notification_id in enumerate(ids):
         if position and time.monotonic() > ends:
             send_deliveries(ids[position:])
             return
         try:
-            outcome = deliver(notification_id, transport)
+            outcome = deliver(notification_id)
         except NotificationFailedError:
             counted.labels("failed").inc()
             continue
