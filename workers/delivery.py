@@ -118,17 +118,7 @@ class Claim:
 )
 def deliver_notification(notification_id: int) -> None:
     """Deliver one outbox row at most once (see the module docstring for the one gap)."""
-    _checked_id(notification_id)
-    counted = mail_deliveries()
-    try:
-        outcome = deliver(notification_id)
-    except NotificationFailedError:
-        counted.labels("failed").inc()
-        raise
-    except dramatiq.Retry:
-        counted.labels("retried").inc()
-        raise
-    counted.labels(outcome.value).inc()
+    _deliver_counted(_checked_id(notification_id))
 
 
 @actor(
@@ -147,22 +137,32 @@ def deliver_notifications(notification_ids: list[int]) -> None:
             f"notification_ids: expected a list of integer ids, got {notification_ids!r}"
         )
     ids = [_checked_id(value) for value in notification_ids]
-    counted = mail_deliveries()
     ends = time.monotonic() + BATCH_SECONDS
     for position, notification_id in enumerate(ids):
         if position and time.monotonic() > ends:
             send_deliveries(ids[position:])
             return
         try:
-            outcome = deliver(notification_id)
+            _deliver_counted(notification_id)
         except NotificationFailedError:
-            counted.labels("failed").inc()
-            continue
+            continue  # marked failed: nothing to retry
         except dramatiq.Retry as retry:
-            counted.labels("retried").inc()
             deliver_notification.send_with_options(args=(notification_id,), delay=retry.delay)
-            continue
-        counted.labels(outcome.value).inc()
+
+
+def _deliver_counted(notification_id: int) -> None:
+    """`deliver`, counted in `reviewq_mail_deliveries_total` by its outcome (a failure or a
+    retry is counted, then raised on)."""
+    counted = mail_deliveries()
+    try:
+        outcome = deliver(notification_id)
+    except NotificationFailedError:
+        counted.labels("failed").inc()
+        raise
+    except dramatiq.Retry:
+        counted.labels("retried").inc()
+        raise
+    counted.labels(outcome.value).inc()
 
 
 def send_deliveries(ids: Sequence[int]) -> None:

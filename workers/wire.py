@@ -22,9 +22,8 @@ WAKE_TOKENS, with a TTL; in the enqueue's own round trip), and an idle consumer 
 for up to the worker timeout instead of sleeping: it fetches as soon as a token comes, and
 otherwise once a second. The list is a hint, never the queue: a message pushed by another
 program without a token still runs within that second, and a stale token only costs one empty
-fetch. A consumer that holds all it
-may prefetch waits for one of its own acks instead (a token is no use to it, and another
-consumer may need it).
+fetch. A consumer that holds all it may prefetch waits for one of its own acks instead (a token
+is no use to it, and another consumer may need it).
 
 dramatiq's heartbeat (this process's broker id in the heartbeats sorted set) is written by the
 fetch script itself, on every fetch; the queue's maintenance (bringing back the messages of dead

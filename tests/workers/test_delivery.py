@@ -39,6 +39,7 @@ from workers.delivery import (
     deliver_notifications,
 )
 from workers.mail import FileTransport, PermanentDeliveryError
+from workers.middleware.observe import mail_deliveries
 from workers.redis_keys import MAIL_QUEUE
 
 SECRET_TITLE = "Confidential proposal title"
@@ -377,7 +378,13 @@ def test_a_refused_recipient_in_a_batch_does_not_hold_back_the_others(
     smtp.stop()
     smtp.start()
     ada, bob, cy = queue_three(db)
+    outcomes = ("sent", "retried", "failed")
+    before = [mail_deliveries().labels(o)._value.get() for o in outcomes]
     deliver_notifications.fn([ada, bob, cy])
+    counted = [
+        mail_deliveries().labels(o)._value.get() - b for o, b in zip(outcomes, before, strict=True)
+    ]
+    assert counted == ([2, 1, 0] if code == 451 else [2, 0, 1])  # each row, by its outcome
     assert delivered_to(smtp) == ["ada@example.org", "cy@example.org"]
     assert row(bob).status == status and str(code) in row(bob).last_error
     retries = queued(stub_broker, f"{MAIL_QUEUE}.DQ")  # dramatiq's delay queue
