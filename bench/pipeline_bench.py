@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 import noop_actor  # noqa: E402 (bench/, beside this file)
 import pipeline_data as data  # noqa: E402
+import sql_floor  # noqa: E402
 from api_bench import percentiles, processes  # noqa: E402
 from cpu_split import cpu_snapshot, cpu_split  # noqa: E402
 from pipeline_checks import (  # noqa: E402
@@ -68,7 +69,7 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432/reviewq_bench_pipeline"
 REDIS_URL = "redis://127.0.0.1:6379/6"
 PORT = 18601
 POLL_S = 0.2
-PHASES = ("noop", "one", "hundred", "http", "scaling")
+PHASES = ("noop", "one", "hundred", "floor", "http", "scaling")
 Figures = dict[str, Any]
 
 
@@ -77,14 +78,16 @@ class Counts:
     noop: int
     one: int
     hundred: int
+    floor_one: int
+    floor_hundred: int
     sequential: int
     clients: int
     concurrent: int
     scaling: int
 
 
-DEFAULT = Counts(20_000, 3_000, 200, 200, 20, 400, 1_000)
-QUICK = Counts(2_000, 300, 20, 40, 20, 100, 200)
+DEFAULT = Counts(20_000, 3_000, 200, 1_000, 100, 200, 20, 400, 1_000)
+QUICK = Counts(2_000, 300, 20, 200, 20, 40, 20, 100, 200)
 
 
 @dataclass
@@ -159,17 +162,22 @@ def noop_rate(run: Run, broker: str, namespace: str) -> Figures:
         wait_until(lambda: int(run.client.get(keys[0]) or 0) >= warm, 60, poll=0.05)
         run.client.delete(*keys)
         n = run.counts.noop
+        cpu = cpu_snapshot()
         started = time.perf_counter()
         data.push_raw(run.client, namespace, *push, ([n] for _ in range(n)))
         pushed = time.perf_counter() - started
         wait_until(lambda: bool(run.client.exists(keys[2])), 300, poll=0.05)
+        split = cpu_split(cpu, cpu_snapshot())
         first, last = (float(run.client.get(key) or 0) for key in keys[1:])
     finally:
         stop(worker)
         flush_redis(run.client)
     seconds = last - first
+    # what a message costs the machine (workers, Redis, the kernel), its producer's push apart
+    spent = sum(v for kind, v in split.items() if kind != "bench")
     return {"messages": n, "push_s": round(pushed, 2), "seconds": round(seconds, 2),
-            "messages_per_s": round((n - 1) / seconds, 1)}  # fmt: skip
+            "messages_per_s": round((n - 1) / seconds, 1),
+            "cpu_ms_per_message": round(spent * 1000 / n, 3)}  # fmt: skip
 
 
 # --- 2., 3., 5. queued requests ----------------------------------------------------------------
@@ -263,6 +271,39 @@ def one_review_plan(count: int, seed: int = 14) -> data.RequestPlan:
     return data.plan_requests(count, 1, 5, data.binding_cap(count), seed=seed)
 
 
+#: The replay's connections: PostgreSQL on 2 cores does the most with a few (bench/sql_floor.py).
+FLOOR_CONNECTIONS = (2, 4, 8, 16)
+
+
+def floor_phase(run: Run, plan: data.RequestPlan) -> Figures:
+    """The plan's requests run once here by reviewq's own code, their statements recorded, then
+    replayed alone on 2 to 16 connections (bench/sql_floor.py), each replay checked to leave
+    what the recording left: the same reviews assigned, the same e-mails sent."""
+    from store.db import GENERIC_PLANS
+
+    data.reset()
+    recorded = sql_floor.record(plan, Path(run.env["REVIEWQ_DATA_DIR"]) / "floor-outbox")
+    first = check_requests(run, dict.fromkeys(plan.ids), plan.cap)
+    replays: Figures = {}
+    for connections in FLOOR_CONNECTIONS:
+        data.reset()
+        replay = sql_floor.replay(recorded, run.env["DATABASE_URL"], GENERIC_PLANS, connections)
+        again = check_requests(run, dict.fromkeys(plan.ids), plan.cap)
+        for name in ("reviews_assigned", "notifications"):
+            if first[name] != again[name]:
+                run.problems.append(f"floor: a replay gave {again[name]} {name}, not {first[name]}")
+        replay["reviews_per_s"] = round(again["reviews_assigned"] / replay["seconds"], 1)
+        replays[str(connections)] = replay
+    data.reset()
+    return {
+        "requests": len(plan.ids),
+        "reviews_assigned": first["reviews_assigned"],
+        "notifications": first["notifications"],
+        "statements_per_request": round(recorded.statements / len(plan.ids), 1),
+        "replays": replays,
+    }
+
+
 # --- 4. HTTP -----------------------------------------------------------------------------------
 
 
@@ -348,6 +389,12 @@ def measure(run: Run, phases: set[str]) -> Figures:
             if "hundred" in phases:
                 plan = data.plan_requests(run.counts.hundred, 100, 20, None)
                 figures["hundred"] = queued_phase(run, plan)
+    if "floor" in phases:
+        hundred = data.plan_requests(run.counts.floor_hundred, 100, 20, None)
+        figures["floor"] = {
+            "one": floor_phase(run, one_review_plan(run.counts.floor_one)),
+            "hundred": floor_phase(run, hundred),
+        }
     if "http" in phases:
         figures["http"] = http_phase(run)
     if "scaling" in phases:
@@ -397,6 +444,42 @@ def targets(f: Figures) -> list[tuple[str, str, str, bool | None]]:
     return out
 
 
+def ceilings(f: Figures) -> dict[str, Figures]:
+    """What this machine allows each queued target, from the floor and no-op phases: the
+    requests/s if PostgreSQL had every core for the requests' own statements (their CPU in the
+    replay, the replaying client's apart) and the workers cost only dramatiq's no-op cost for
+    each of a request's messages (the request and its e-mail's delivery), reviewq's Python
+    nothing. A target above its ceiling cannot be met here with these statements."""
+    from workers.delivery import BATCH_SIZE
+
+    noop = f.get("noop_plain", {})
+    floor = f.get("floor", {})
+    cores = os.cpu_count() or 1
+    out: dict[str, Figures] = {}
+    for name, needed in (("one", 0.25 * noop.get("messages_per_s", 0)), ("hundred", 10_000.0)):
+        phase = floor.get(name)
+        if not phase or "cpu_ms_per_message" not in noop:
+            continue
+        replays = phase["replays"].values()
+        database_ms = min(
+            sum(v for kind, v in r["cpu_ms_per_request"].items() if kind != "bench")
+            for r in replays
+        )
+        mail = phase["notifications"] / phase["requests"]
+        messages = 1 + -int(-mail // BATCH_SIZE)
+        ms = database_ms + messages * noop["cpu_ms_per_message"]
+        unit = "requests_per_s" if name == "one" else "reviews_per_s"
+        per_request = 1 if name == "one" else phase["reviews_assigned"] / phase["requests"]
+        out[name] = {
+            "needed_per_s": round(needed, 1),
+            "sql_alone_per_s": max(r[unit] for r in replays),
+            "database_cpu_ms_per_request": round(database_ms, 2),
+            "messages_per_request": messages,
+            "ceiling_per_s": round(cores * 1000 / ms * per_request, 1),
+        }
+    return out
+
+
 def print_report(figures: Figures) -> None:
     print(json.dumps(figures, indent=2))
     for name in ("one", "hundred"):
@@ -416,6 +499,16 @@ def print_report(figures: Figures) -> None:
         rate = figures["one"]["requests_per_s"]
         print(f"\nfor information: 1-review rate / no-op on reviewq's own broker (its middleware): "
               f"{rate / reviewq_noop:.3f} ({rate} / {reviewq_noop} req/s)")  # fmt: skip
+    if figures.get("ceilings"):
+        print("\n| what this machine allows | needed | the SQL alone, replayed | ceiling | |")
+        print("|---|---|---|---|---|")
+        units = {"one": "req/s", "hundred": "reviews/s"}
+        for name, c in figures["ceilings"].items():
+            verdict = "reachable" if c["ceiling_per_s"] >= c["needed_per_s"] else "out of reach"
+            print(f"| {name}: PostgreSQL {c['database_cpu_ms_per_request']} ms CPU, "
+                  f"{c['messages_per_request']} messages per request | "
+                  f"{c['needed_per_s']} {units[name]} | {c['sql_alone_per_s']} | "
+                  f"{c['ceiling_per_s']} | {verdict} |")  # fmt: skip
     print("\n| issue #14 target | figure | target | |\n|---|---|---|---|")
     for name, shown, target, met in targets(figures):
         verdict = "n/a" if met is None else "met" if met else "NOT met"
@@ -462,6 +555,7 @@ def run_bench(args: argparse.Namespace) -> Figures:
         "REVIEWQ_DATA_DIR": data_dir,
         "REVIEWQ_WORKER_METRICS_PORT": "0",
     }
+    os.environ.update(env)  # the floor phase runs requests here, as a worker would
     counts = QUICK if args.quick else DEFAULT
     phases = set(args.phases.split(","))
     uptime = load()
@@ -478,6 +572,7 @@ def run_bench(args: argparse.Namespace) -> Figures:
     shutil.rmtree(Path(data_dir) / "outbox", ignore_errors=True)  # the .eml files, on tmpfs
     figures["uptime_after"] = load()
     figures["problems"] = run.problems
+    figures["ceilings"] = ceilings(figures)
     figures["targets"] = {name: met for name, _, _, met in targets(figures)}
     print(f"worker logs: {data_dir}/workers.log")
     return figures
