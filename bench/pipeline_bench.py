@@ -282,7 +282,7 @@ def floor_phase(run: Run, plan: data.RequestPlan) -> Figures:
     from store.db import GENERIC_PLANS
 
     data.reset()
-    recorded = sql_floor.record(plan, Path(run.env["REVIEWQ_DATA_DIR"]) / "floor-outbox")
+    recorded = sql_floor.record(plan)
     first = check_requests(run, dict.fromkeys(plan.ids), plan.cap)
     replays: Figures = {}
     for connections in FLOOR_CONNECTIONS:

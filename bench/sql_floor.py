@@ -1,17 +1,18 @@
 """The SQL floor of a phase: reviewq's own statements for its requests, replayed without reviewq.
 
-    recorded = record(plan, outbox_dir)        # each request run once, here, by reviewq's code
+    recorded = record(plan)                    # each request run once, here, by reviewq's code
     data.reset()
     figures = replay(recorded, dsn, connections=16)
 
 `record` runs each request of a plan in this process through the worker's own code
-(`process_request`, then `deliver` for each of its e-mails, to a `.eml` drop) and keeps every
+(`process_request`, then the delivery actors for its e-mails, as the worker's messages would
+run them) and keeps every
 statement its connection sent to PostgreSQL, BEGIN and COMMIT included, as the driver sent it.
 `replay` sends the same statements again, request by request, from `connections` threads on
-connections of their own (as many as the worker has threads, each with the worker's
-connection options and the same prepared statements): no queue, no Python of reviewq's, no
-e-mail. Its rate is the most PostgreSQL on this machine gives these requests at the worker's
-concurrency: whatever the workers do on top can only lower it.
+connections of their own (each with the worker's connection options and the same prepared
+statements): no queue, no Python of reviewq's, no e-mail. Its rate is the most PostgreSQL on
+this machine gives these requests at that concurrency: whatever the workers do on top can
+only lower it.
 
 An id an INSERT's RETURNING gave at recording (a new notification's) is replaced, in that
 request's later statements, by the id the same INSERT gives at replay, so a claim updates the
@@ -24,7 +25,6 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -83,19 +83,18 @@ def _recording_cursor(recorder: _Recorder) -> type[psycopg2.extensions.cursor]:
     return RecordingCursor
 
 
-def record(plan: Any, outbox_dir: Path) -> Recorded:
-    """Run each request of `plan` (bench/pipeline_data.RequestPlan) as the worker would, with
-    its e-mails delivered to `outbox_dir`, recording the statements of each."""
+def record(plan: Any) -> Recorded:
+    """Run each request of `plan` (bench/pipeline_data.RequestPlan) as the worker would, its
+    e-mails delivered as the worker's delivery messages would (by the settings' transport),
+    recording the statements of each."""
     from store import database
     from store.enums import RequestKind
     from tasks.messages import parse_request_message
     from tasks.requests.handlers import HANDLERS
     from tasks.requests.lifecycle import process_request
-    from workers.delivery import deliver
-    from workers.mail import FileTransport
+    from workers.delivery import BATCH_SIZE, deliver_notification, deliver_notifications
 
     kind = RequestKind.ASSIGN_REVIEWS
-    transport = FileTransport(outbox_dir)
     recorder = _Recorder()
     connection = database.connection()
     factory = connection.cursor_factory
@@ -106,8 +105,13 @@ def record(plan: Any, outbox_dir: Path) -> Recorded:
             recorder.steps = []
             message = parse_request_message(({"request": body, "request_id": request_id},), {})
             outcome = process_request(kind, message, HANDLERS[kind])
-            for notification_id in outcome.notification_ids if outcome else []:
-                deliver(notification_id, transport)
+            ids = outcome.notification_ids if outcome else []
+            for start in range(0, len(ids), BATCH_SIZE):  # as workers.delivery.send_deliveries
+                batch = ids[start : start + BATCH_SIZE]
+                if len(batch) == 1:
+                    deliver_notification.fn(batch[0])
+                else:
+                    deliver_notifications.fn(batch)
             requests.append(recorder.steps)
         recorder.steps = None
         with connection.cursor() as cursor:

@@ -23,12 +23,15 @@ reclaimed after the stale claim, and the mail goes out a second time. The second
 same Message-ID (derived from the row's uuid), so it is recognisable. The window is the one
 short UPDATE that follows the accept.
 
-`deliver_notifications` delivers its rows one after the other, each as above. A row whose
-delivery fails transiently gets a `deliver_notification` message of its own, with the row's
-retry delay, so that one slow or refusing recipient never holds the others back; what is left
-once the batch has run for BATCH_SECONDS goes on in a new batch message, so that every message
-stays well inside the time limit. A crash mid-batch leaves the rows not yet claimed `pending`,
-for the message's redelivery or the scheduler's sweep.
+`deliver_notifications` claims all its rows in one UPDATE (one statement and one commit
+instead of one per row), then sends and marks them one after the other, each as above: the
+at-most-once gap stays one row wide. A row whose delivery fails transiently gets a
+`deliver_notification` message of its own, with the row's retry delay, so that one slow or
+refusing recipient never holds the others back; what is left once the batch has run for
+BATCH_SECONDS is given back (`pending`, its claim's attempt undone) and goes on in a new batch
+message, so that every message stays well inside the time limit, and so inside the claim. A
+crash mid-batch leaves the rows not yet sent `sending` until their claim goes stale; the
+scheduler's sweep then sends them (within a minute: the stale claim, then the next sweep).
 
 Nothing here logs a body, a subject or a link: only ids, counts and error classes.
 """
@@ -37,10 +40,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any, NoReturn, cast
 
 import dramatiq
@@ -48,7 +52,7 @@ from peewee import AutoField, Expression
 
 from config import get_settings
 from store.clock import utcnow
-from store.compiled import CompiledQuery, slot
+from store.compiled import CompiledQuery, among, slot
 from store.enums import NotificationStatus
 from store.outbox import Notification
 from workers.broker import actor, retry_transient
@@ -138,12 +142,19 @@ def deliver_notifications(notification_ids: list[int]) -> None:
         )
     ids = [_checked_id(value) for value in notification_ids]
     ends = time.monotonic() + BATCH_SECONDS
+    claims = claim_notifications(ids, utcnow())
     for position, notification_id in enumerate(ids):
         if position and time.monotonic() > ends:
-            send_deliveries(ids[position:])
+            rest = list(dict.fromkeys(i for i in ids[position:] if i in claims))
+            _give_back([claims[i] for i in rest], utcnow())
+            send_deliveries(rest)
             return
+        claim = claims.pop(notification_id, None)  # an id listed twice is sent once
+        if claim is None:  # sent, failed or in flight: as `deliver` finds it
+            mail_deliveries().labels(DeliveryOutcome.NOT_CLAIMED.value).inc()
+            continue
         try:
-            _deliver_counted(notification_id)
+            _counted(partial(deliver_claimed, claim))
         except NotificationFailedError:
             continue  # marked failed: nothing to retry
         except dramatiq.Retry as retry:
@@ -151,11 +162,16 @@ def deliver_notifications(notification_ids: list[int]) -> None:
 
 
 def _deliver_counted(notification_id: int) -> None:
-    """`deliver`, counted in `reviewq_mail_deliveries_total` by its outcome (a failure or a
+    """`deliver`, counted (`_counted`)."""
+    _counted(lambda: deliver(notification_id))
+
+
+def _counted(run: Callable[[], DeliveryOutcome]) -> None:
+    """A delivery, counted in `reviewq_mail_deliveries_total` by its outcome (a failure or a
     retry is counted, then raised on)."""
     counted = mail_deliveries()
     try:
-        outcome = deliver(notification_id)
+        outcome = run()
     except NotificationFailedError:
         counted.labels("failed").inc()
         raise
@@ -194,6 +210,11 @@ def deliver(notification_id: int, transport: MailTransport | None = None) -> Del
     if claim is None:
         logger.debug("notification %s not claimed: sent, failed or in flight", notification_id)
         return DeliveryOutcome.NOT_CLAIMED
+    return deliver_claimed(claim, transport)
+
+
+def deliver_claimed(claim: Claim, transport: MailTransport | None = None) -> DeliveryOutcome:
+    """Send and mark a row this run has claimed (`deliver` without the claim)."""
     settings = get_settings()
     try:
         message = build_email(claim.notification, sender=settings.mail_from)
@@ -207,16 +228,37 @@ def deliver(notification_id: int, transport: MailTransport | None = None) -> Del
 def claim_notification(notification_id: int, now: datetime) -> Claim | None:
     """Take the row for this run with one conditional UPDATE; None when it is not claimable."""
     rows = _CLAIM.tuples(id=notification_id, now=now, stale_before=now - stale_claim())
-    if not rows:
-        return None
-    notification = Notification(**dict(zip(_NOTIFICATION_FIELDS, rows[0], strict=True)))
-    return Claim(notification_id, int(notification.attempts), notification)
+    return _claim_of(rows[0]) if rows else None
+
+
+def claim_notifications(ids: Sequence[int], now: datetime) -> dict[int, Claim]:
+    """Take the claimable rows of `ids` for this run, all in one conditional UPDATE; by id.
+
+    A claim holds until it goes stale, so a run that claims several rows at once must send
+    them within the stale claim: `deliver_notifications` runs under the actor's time limit
+    (ACTOR_TIME_LIMIT_MS, below the stale claim) and gives back what it has not sent after
+    BATCH_SECONDS."""
+    rows = _CLAIM_ALL.tuples(ids=list(ids), now=now, stale_before=now - stale_claim())
+    claims = (_claim_of(row) for row in rows)
+    return {claim.notification_id: claim for claim in claims}
+
+
+def _claim_of(row: tuple[Any, ...]) -> Claim:
+    notification = Notification(**dict(zip(_NOTIFICATION_FIELDS, row, strict=True)))
+    return Claim(int(notification.id), int(notification.attempts), notification)
+
+
+def _give_back(claims: Sequence[Claim], now: datetime) -> None:
+    """Rows claimed and not sent back to `pending` as they were (the claim's attempt undone),
+    for another run to take at once."""
+    for claim in claims:
+        _release(claim, now, status=NotificationStatus.PENDING, attempts=claim.attempts - 1)
 
 
 _NOTIFICATION_FIELDS = [field.name for field in Notification._meta.sorted_fields]
 
 
-def _claim_query() -> Any:
+def _claim_query(which: Expression | None = None) -> Any:
     now = slot("now", Notification.claimed_at)
     claimable = (Notification.status == NotificationStatus.PENDING) | (
         (Notification.status == NotificationStatus.SENDING)
@@ -229,13 +271,14 @@ def _claim_query() -> Any:
             claimed_at=now,
             modified=now,
         )
-        .where((notification_pk == slot("id")) & claimable)
+        .where((notification_pk == slot("id") if which is None else which) & claimable)
         .returning(*Notification._meta.sorted_fields)
     )
 
 
-#: The claim of every delivery, built once (store/compiled.py).
+#: The claim of every delivery, and of a batch's rows, each built once (store/compiled.py).
 _CLAIM = CompiledQuery(_claim_query)
+_CLAIM_ALL = CompiledQuery(lambda: _claim_query(among(notification_pk, "ids")))
 
 
 def stale_claim() -> timedelta:

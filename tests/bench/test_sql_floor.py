@@ -4,13 +4,16 @@ reviewers, each e-mail's row written and marked sent under the id the replay gav
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from peewee import Database
 from sql_floor import record, replay
 
+from config import get_settings
 from store import AssignmentRequest, Review
 from store.db import GENERIC_PLANS
 from store.enums import NotificationStatus, RequestStatus, ReviewState
@@ -62,15 +65,25 @@ def _undo() -> None:
     Notification.delete().execute()
 
 
-def test_a_replay_leaves_what_the_recording_left(pg_db: Database, tmp_path: Path) -> None:
+@pytest.fixture
+def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The `.eml` drop of this test alone."""
+    monkeypatch.setenv("REVIEWQ_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    get_settings.cache_clear()
+    yield get_settings().outbox_dir
+    get_settings.cache_clear()
+
+
+def test_a_replay_leaves_what_the_recording_left(pg_db: Database, outbox: Path) -> None:
     plan = _plan()
 
-    recorded = record(plan, tmp_path / "outbox")
+    recorded = record(plan)
     reviews, mail, requests = _state()
     recorded_ids = {n.id for n in Notification.select()}
     assert [state for _, _, state in reviews] == [ReviewState.IN_REVIEW] * 4
     assert {status for _, status, _ in mail} == {NotificationStatus.SENT}
-    assert len(mail) == 4 and len(list((tmp_path / "outbox").iterdir())) == 4
+    assert len(mail) == 4 and len(list(outbox.iterdir())) == 4
     assert [status for _, status in requests] == [RequestStatus.SUCCEEDED] * 2
     assert recorded.prepares and all(p.startswith("PREPARE rq_") for p in recorded.prepares)
 

@@ -38,7 +38,7 @@ from workers.delivery import (
     deliver_notification,
     deliver_notifications,
 )
-from workers.mail import FileTransport, PermanentDeliveryError
+from workers.mail import FileTransport, PermanentDeliveryError, transport_from_settings
 from workers.middleware.observe import mail_deliveries
 from workers.redis_keys import MAIL_QUEUE
 
@@ -409,7 +409,74 @@ def test_a_batch_past_its_time_hands_the_rest_to_a_new_message(
     assert delivered_to(smtp) == ["ada@example.org"]  # the first row always goes
     rest = queued(stub_broker, MAIL_QUEUE)
     assert [(m.actor_name, m.args) for m in rest] == [("deliver_notifications", ([bob, cy],))]
-    assert {row(bob).status, row(cy).status} == {NotificationStatus.PENDING}
+    # claimed with the batch, given back unused: pending, as if never claimed
+    assert {(row(i).status, row(i).attempts, row(i).claimed_at) for i in (bob, cy)} == {
+        (NotificationStatus.PENDING, 0, None)
+    }
+    monkeypatch.setattr(delivery, "BATCH_SECONDS", 10.0)
+    deliver_notifications.fn(*rest[0].args)
+    assert delivered_to(smtp) == sorted(RECIPIENTS)
+    assert {(row(i).status, row(i).attempts) for i in (bob, cy)} == {(NotificationStatus.SENT, 1)}
+
+
+def test_a_batch_claims_its_rows_in_one_statement(
+    db: Database, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def counting(name: str) -> Callable[..., Any]:
+        query = getattr(delivery, name)
+
+        def tuples(**values: Any) -> Any:
+            calls.append(name)
+            return type(query).tuples(query, **values)
+
+        return tuples
+
+    for name in ("_CLAIM", "_CLAIM_ALL"):
+        monkeypatch.setattr(getattr(delivery, name), "tuples", counting(name))
+    ids = queue_three(db)
+    deliver_notifications.fn(ids)
+    assert calls == ["_CLAIM_ALL"]
+    assert delivered_to(smtp) == sorted(RECIPIENTS)
+
+
+class Crash(BaseException):
+    """The process dies (what no `except Exception` catches)."""
+
+
+def test_a_crash_mid_batch_leaves_the_unsent_rows_claimed_until_stale_then_each_goes_once(
+    db: Database, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada, bob, cy = queue_three(db)
+    real = transport_from_settings
+    sent: list[int] = []
+
+    class Dying:
+        def __init__(self, settings: Any) -> None:
+            self.transport = real(settings)
+
+        def send(self, message: Any) -> None:
+            if sent:
+                raise Crash()
+            sent.append(1)
+            self.transport.send(message)
+
+    monkeypatch.setattr(delivery, "transport_from_settings", Dying)
+    with pytest.raises(Crash):
+        deliver_notifications.fn([ada, bob, cy])
+    assert row(ada).status == NotificationStatus.SENT
+    assert {(row(i).status, row(i).attempts) for i in (bob, cy)} == {
+        (NotificationStatus.SENDING, 1)
+    }
+    monkeypatch.setattr(delivery, "transport_from_settings", real)
+    deliver_notifications.fn([ada, bob, cy])  # the redelivered message: the claims still hold
+    assert delivered_to(smtp) == ["ada@example.org"]
+    stale = utcnow() - delivery.stale_claim() - timedelta(seconds=1)
+    Notification.update(claimed_at=stale).where(Notification.id.in_([bob, cy])).execute()
+    deliver_notifications.fn([ada, bob, cy])
+    assert delivered_to(smtp) == sorted(RECIPIENTS)  # each once
+    assert {(row(i).status, row(i).attempts) for i in (bob, cy)} == {(NotificationStatus.SENT, 2)}
 
 
 @pytest.mark.parametrize("bad", ["12", None, 7, [1, "2"], [True]])
