@@ -5,9 +5,10 @@
     split = cpu_split(before, cpu_snapshot())   # {"workers": 5.2, "postgres": 3.1, ...}
 
 Every process on the machine counts, by its command name; Python processes as `workers`
-(dramatiq's), `web` (uvicorn) or `python`, and the benchmark's own as `bench`. A process
-that started within the phase counts in full; one that ended within it is lost (the phases
-keep their workers alive throughout). Linux only; elsewhere the split is empty.
+(dramatiq's), `web` (uvicorn) or `python`, the kernel's workers as `kworker`, and the
+benchmark's own as `bench`. A process that started within the phase counts in full; one that
+ended within it is lost (the phases keep their workers alive throughout). Linux only;
+elsewhere the split is empty.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ Snapshot = dict[int, tuple[str, float]]  # pid -> (kind, cpu seconds)
 def _kind(pid: int, comm: str) -> str:
     if pid == os.getpid():
         return "bench"
+    if comm.startswith("kworker"):
+        # the kernel's workers rename themselves after the queue they run (`kworker/1:0-events`):
+        # one kind, so that a rename between snapshots is not taken for a new process
+        return "kworker"
     if not comm.startswith("python"):
         return comm
     try:

@@ -17,14 +17,22 @@ Redis db 6 (flushed between phases; nothing else) and the database `reviewq_benc
    (pools overlap), maxPerReviewer binding, notifyReviewers on, on `start_dramatiq`'s worker:
    requests finished per second (the store polled every 0.2 s), then the mail outbox drain.
 3. hundred: requests of 100 reviews (pool of 20): reviews assigned per second.
-4. http: a real uvicorn (port 18601) with the workers running: `POST /v1/reviews/assign` of one
+4. floor: the statements reviewq's own code sends for 1,000 requests like phase 2's and 100
+   like phase 3's (each request and its e-mails' deliveries), recorded here, then replayed
+   alone on 2, 4, 8 and 16 connections (bench/sql_floor.py): what PostgreSQL gives these
+   requests with no queue and no Python, and the CPU it spends on each.
+5. http: a real uvicorn (port 18601) with the workers running: `POST /v1/reviews/assign` of one
    review, sequential on an idle system (p50/p95), then 20 concurrent clients (requests/s,
    against the queue-only rate of phase 2).
-5. scaling: phase 2's rate with 1, 2 and 4 worker processes.
+6. scaling: phase 2's rate with 1, 2 and 4 worker processes.
 
 Every phase checks that each request SUCCEEDED, nobody is over maxPerReviewer and there is one
-notification per (request, reviewer given work), all sent; the run exits 1 if a check fails.
-It ends with issue #14's targets, each met or NOT met.
+notification per (request, reviewer given work), all sent; each replay of the floor, that it
+left what its recording left; the run exits 1 if a check fails. It ends with what this machine
+allows each queued target (`ceilings`: PostgreSQL's CPU for the requests' statements at the
+floor's best, plus dramatiq's no-op cost for each of a request's messages, as if reviewq's
+Python cost nothing; a target above it is out of reach here), then issue #14's targets, each
+met or NOT met.
 """
 
 from __future__ import annotations
@@ -173,8 +181,8 @@ def noop_rate(run: Run, broker: str, namespace: str) -> Figures:
         stop(worker)
         flush_redis(run.client)
     seconds = last - first
-    # what a message costs the machine (workers, Redis, the kernel), its producer's push apart
-    spent = sum(v for kind, v in split.items() if kind != "bench")
+    # what a message costs the workers and Redis (the producer's push and the kernel apart)
+    spent = split.get("workers", 0.0) + split.get("redis-server", 0.0)
     return {"messages": n, "push_s": round(pushed, 2), "seconds": round(seconds, 2),
             "messages_per_s": round((n - 1) / seconds, 1),
             "cpu_ms_per_message": round(spent * 1000 / n, 3)}  # fmt: skip
@@ -446,10 +454,11 @@ def targets(f: Figures) -> list[tuple[str, str, str, bool | None]]:
 
 def ceilings(f: Figures) -> dict[str, Figures]:
     """What this machine allows each queued target, from the floor and no-op phases: the
-    requests/s if PostgreSQL had every core for the requests' own statements (their CPU in the
-    replay, the replaying client's apart) and the workers cost only dramatiq's no-op cost for
-    each of a request's messages (the request and its e-mail's delivery), reviewq's Python
-    nothing. A target above its ceiling cannot be met here with these statements."""
+    requests/s if PostgreSQL had every core for the requests' own statements (its processes'
+    CPU in the cheapest replay) and the workers cost only dramatiq's no-op cost for each of a
+    request's messages (the request and its e-mail's delivery), reviewq's Python nothing. The
+    kernel's share of both is left out, so the ceiling is a generous one: a target above it
+    cannot be met here with these statements."""
     from workers.delivery import BATCH_SIZE
 
     noop = f.get("noop_plain", {})
@@ -461,10 +470,7 @@ def ceilings(f: Figures) -> dict[str, Figures]:
         if not phase or "cpu_ms_per_message" not in noop:
             continue
         replays = phase["replays"].values()
-        database_ms = min(
-            sum(v for kind, v in r["cpu_ms_per_request"].items() if kind != "bench")
-            for r in replays
-        )
+        database_ms = min(r["cpu_ms_per_request"].get("postgres", 0.0) for r in replays)
         mail = phase["notifications"] / phase["requests"]
         messages = 1 + -int(-mail // BATCH_SIZE)
         ms = database_ms + messages * noop["cpu_ms_per_message"]
